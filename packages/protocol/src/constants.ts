@@ -1,0 +1,109 @@
+/**
+ * Every number and name of the Onsembl protocol lives here, and only here.
+ * Values marked "spec" come from shared/spec/websocket-protocol.md; the rest are Onsembl decisions
+ * documented in docs/protocol.md.
+ */
+
+/** The version this implementation speaks (spec: "Server supports version 1.0.0"). */
+export const PROTOCOL_VERSION = '1.0.0' as const;
+/** Any 1.x version is accepted; another major is refused with INVALID_MESSAGE. */
+export const PROTOCOL_MAJOR = 1 as const;
+
+export const Endpoint = {
+  dashboard: '/ws/dashboard',
+  agent: '/ws/agent',
+  health: '/health',
+} as const;
+export type Endpoint = (typeof Endpoint)[keyof typeof Endpoint];
+
+export const Priority = { low: 'low', normal: 'normal', high: 'high' } as const;
+export type Priority = (typeof Priority)[keyof typeof Priority];
+/** Higher runs first. */
+export const PriorityRank: Record<Priority, number> = { high: 2, normal: 1, low: 0 };
+
+export const AgentStatus = { online: 'online', busy: 'busy', offline: 'offline' } as const;
+export type AgentStatus = (typeof AgentStatus)[keyof typeof AgentStatus];
+
+export const AgentType = { shell: 'shell', claude: 'claude', gemini: 'gemini', codex: 'codex' } as const;
+export type AgentType = (typeof AgentType)[keyof typeof AgentType];
+
+export const CommandStatus = {
+  queued: 'queued',
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  timeout: 'timeout',
+} as const;
+export type CommandStatus = (typeof CommandStatus)[keyof typeof CommandStatus];
+export const FINAL_COMMAND_STATUSES: ReadonlySet<CommandStatus> = new Set([
+  CommandStatus.completed,
+  CommandStatus.failed,
+  CommandStatus.cancelled,
+  CommandStatus.timeout,
+]);
+
+export const OutputStream = { stdout: 'stdout', stderr: 'stderr' } as const;
+export type OutputStream = (typeof OutputStream)[keyof typeof OutputStream];
+
+export const Role = { dashboard: 'dashboard', agent: 'agent' } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+/** Why a command is being interrupted; the agent uses it only for its own log and exit outcome. */
+export const InterruptReason = { user: 'user', timeout: 'timeout', emergency: 'emergency' } as const;
+export type InterruptReason = (typeof InterruptReason)[keyof typeof InterruptReason];
+
+/** Sizes. */
+export const Limits = {
+  /** spec: "Maximum message size: 1MB" (enforced by the socket layer, also after inflate). */
+  maxMessageBytes: 1024 * 1024,
+  /** spec: "Terminal output chunked at 10KB": max bytes of `data` in one terminal:output. */
+  outputChunkBytes: 10 * 1024,
+  /** spec: "Compression for payloads >10KB": permessage-deflate threshold. */
+  compressionThresholdBytes: 10 * 1024,
+  /** spec: "Maximum buffer size: 100KB": pending output per dashboard before the oldest is dropped. */
+  dashboardSendBufferBytes: 100 * 1024,
+  /** Per-agent queue capacity; beyond it command:request gets QUEUE_FULL. */
+  queueCapacity: 100,
+  /** Field limits (INVALID_MESSAGE beyond them). */
+  commandMaxChars: 10_000,
+  nameMaxChars: 128,
+  idMaxChars: 128,
+  tokenMaxChars: 8_192,
+  messageTextMaxChars: 2_000,
+  timeoutMaxMs: 7 * 24 * 3600 * 1000,
+} as const;
+
+/** Timings, in milliseconds. Servers and clients take them as defaults and allow overrides for tests. */
+export const Timings = {
+  /** spec: "Batch output every 50ms"; "Terminal output buffered for 50ms before sending". */
+  outputBatchMs: 50,
+  /** spec: "Client sends heartbeat every 30 seconds". */
+  heartbeatIntervalMs: 30_000,
+  /** spec: "Connection considered dead after 60 seconds without heartbeat". */
+  heartbeatTimeoutMs: 60_000,
+  /** spec: "Heartbeat: exactly 1 per 30 seconds"; we allow 20 % early. */
+  heartbeatTolerance: 0.2,
+  /** spec: agent status broadcast "within 100ms". */
+  statusBroadcastMs: 100,
+  /** A socket that opened without a token must send dashboard:connect within this time. */
+  authTimeoutMs: 5_000,
+  /** Interrupt escalation: SIGINT, then SIGTERM after this, then SIGKILL after this again. */
+  interruptGraceMs: 1_000,
+} as const;
+
+/** Rate limits (spec: "Max 100 messages/second per connection", "Command requests: max 10/minute"). */
+export const RateLimits = {
+  messagesPerSecond: 100,
+  commandsPerMinute: 10,
+  /** Excess messages tolerated (answered with RATE_LIMIT) before the socket is closed with 1008. */
+  abuseThreshold: 200,
+} as const;
+
+/** spec: "Exponential backoff: 1s, 2s, 4s, 8s, 16s, 30s (max)", "±20% jitter", "After 5 failures ...". */
+export const Reconnect = {
+  delaysMs: [1_000, 2_000, 4_000, 8_000, 16_000, 30_000],
+  maxDelayMs: 30_000,
+  jitter: 0.2,
+  maxFailures: 5,
+} as const;

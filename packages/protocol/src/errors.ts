@@ -1,0 +1,59 @@
+/** spec "Error Codes": the code table, with whether a client may carry on after it. */
+export const ErrorCode = {
+  AUTH_FAILED: 'AUTH_FAILED',
+  AGENT_OFFLINE: 'AGENT_OFFLINE',
+  COMMAND_TIMEOUT: 'COMMAND_TIMEOUT',
+  QUEUE_FULL: 'QUEUE_FULL',
+  INVALID_MESSAGE: 'INVALID_MESSAGE',
+  RATE_LIMIT: 'RATE_LIMIT',
+  /** Onsembl addition: a command id that is unknown or already finished (interrupt, cancel). */
+  COMMAND_NOT_FOUND: 'COMMAND_NOT_FOUND',
+  /** Onsembl addition: the agent's policy refused the command. */
+  COMMAND_DENIED: 'COMMAND_DENIED',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const ErrorRecoverable: Record<ErrorCode, boolean> = {
+  AUTH_FAILED: false,
+  AGENT_OFFLINE: true,
+  COMMAND_TIMEOUT: true,
+  QUEUE_FULL: true,
+  INVALID_MESSAGE: true,
+  RATE_LIMIT: true,
+  COMMAND_NOT_FOUND: true,
+  COMMAND_DENIED: true,
+};
+
+/** WebSocket close codes used by Onsembl. 4xxx are application codes a browser can read. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  /** Sustained rate-limit abuse, or a non-browser upgrade that broke policy. */
+  policyViolation: 1008,
+  /** Message over Limits.maxMessageBytes (ws raises it itself). */
+  messageTooBig: 1009,
+  serverError: 1011,
+  authFailed: 4001,
+  authTimeout: 4002,
+  tokenExpired: 4003,
+  heartbeatTimeout: 4008,
+  /** The same agent identity connected again; the older socket is closed. */
+  replaced: 4009,
+  serverShutdown: 4010,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** The one error type of the protocol: a code from the table plus a human message. */
+export class ProtocolError extends Error {
+  readonly code: ErrorCode;
+  readonly recoverable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+    this.recoverable = ErrorRecoverable[code];
+    this.details = details;
+  }
+}
