@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Limits } from '../constants.js';
 import {
   AgentTypeSchema, CommandText, ErrorPayload, Heartbeat, Id, Millis, Name, NonNegativeInt,
-  OutputStreamSchema, Text, TimeoutMs,
+  OutputStreamSchema, Sequence, Text, TimeoutMs,
 } from './common.js';
 
 const Outcome = Type.Union([
@@ -24,14 +24,15 @@ export const AgentToServer = {
     capabilities: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 })),
     /** Commands this agent process still knows about (running, or finished with unacknowledged output). */
     running: Type.Array(
-      Type.Object({ commandId: Id, lastSequence: Type.Integer({ minimum: -1 }), finished: Type.Boolean() }),
+      Type.Object({ commandId: Id, lastSequence: NonNegativeInt, finished: Type.Boolean() }),
       { maxItems: 1000 },
     ),
   }),
   'command:started': Type.Object({ commandId: Id, pid: NonNegativeInt }),
   'terminal:output': Type.Object({
     commandId: Id,
-    sequence: NonNegativeInt,
+    /** 1 for a command's first chunk, then +1 per chunk (spec example: "sequence": 1). */
+    sequence: Sequence,
     stream: OutputStreamSchema,
     data: Type.String({ maxLength: Limits.outputChunkBytes }),
   }),
@@ -40,8 +41,8 @@ export const AgentToServer = {
     exitCode: Type.Union([Type.Integer(), Type.Null()]),
     signal: Type.Union([Type.String({ maxLength: 32 }), Type.Null()]),
     durationMs: Millis,
-    /** Sequence of the last output chunk (-1 when the command printed nothing). */
-    lastSequence: Type.Integer({ minimum: -1 }),
+    /** Sequence of the last output chunk (0 when the command printed nothing; the first chunk is 1). */
+    lastSequence: NonNegativeInt,
     outcome: Outcome,
     message: Type.Optional(Text),
   }),
@@ -69,7 +70,7 @@ export const ServerToAgent = {
     reason: Type.Union([Type.Literal('user'), Type.Literal('timeout'), Type.Literal('emergency')]),
   }),
   /** Everything up to and including `sequence` of this command is stored; the agent may forget it. */
-  'output:ack': Type.Object({ commandId: Id, sequence: Type.Integer({ minimum: -1 }) }),
+  'output:ack': Type.Object({ commandId: Id, sequence: NonNegativeInt }),
   /** The server has the command's final state; the agent may forget the command entirely. */
   'command:ack': Type.Object({ commandId: Id }),
   error: ErrorPayload,

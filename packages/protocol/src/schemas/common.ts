@@ -19,6 +19,8 @@ export const CommandText = Type.String({
 });
 export const Text = Type.String({ maxLength: Limits.messageTextMaxChars });
 export const NonNegativeInt = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+/** Output chunk sequence: 1-based, contiguous per command. */
+export const Sequence = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 export const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 export const TimeoutMs = Type.Integer({ minimum: 1, maximum: Limits.timeoutMaxMs });
 

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Limits } from '../constants.js';
 import {
   AgentInfo, CommandStatusSchema, CommandText, ErrorPayload, Heartbeat, Id, Millis, Name,
-  NonNegativeInt, OutputStreamSchema, Position, PrioritySchema, Text, TimeoutMs, Token,
+  NonNegativeInt, OutputStreamSchema, Position, PrioritySchema, Sequence, Text, TimeoutMs, Token,
 } from './common.js';
 
 /** Payload schemas of what a dashboard may send, by message type. */
@@ -79,7 +79,7 @@ export const ServerToDashboard = {
     agentId: Id,
     data: Type.String({ maxLength: Limits.outputChunkBytes }),
     stream: OutputStreamSchema,
-    sequence: NonNegativeInt,
+    sequence: Sequence,
   }),
   'command:status': CommandStatusPayload,
   'command:queue': Type.Object({ agentId: Id, queue: Type.Array(QueueEntry) }),
