@@ -1,1 +1,20 @@
-export {};
+import { Command, InvalidArgumentError } from 'commander';
+import { registerAgentCommand } from './commands/agent.js';
+import { registerServerCommand } from './commands/server.js';
+import { registerTokenCommand } from './commands/token.js';
+import { registerUpCommand } from './commands/up.js';
+
+const program = new Command('onsembl')
+  .description('Onsembl: the control center for AI coding agents')
+  .showHelpAfterError();
+
+registerServerCommand(program);
+registerTokenCommand(program);
+registerAgentCommand(program);
+registerUpCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof InvalidArgumentError) process.exitCode = 2;
+  else process.exitCode = 1;
+  console.error(`onsembl: ${err instanceof Error ? err.message : String(err)}`);
+});

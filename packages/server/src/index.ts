@@ -1,1 +1,9 @@
-export {};
+export { startServer, SERVER_VERSION, type OnsemblServer } from './server.js';
+export type { ServerOptions } from './options.js';
+export { TokenService, DEFAULT_TOKEN_TTL_SECONDS, type VerifiedToken } from './auth/tokens.js';
+export { loadOrCreateSecret, resolveDataDir } from './auth/secret.js';
+export { createLogger, redactUrl } from './logging.js';
+export type { Store, AgentRecord, CommandRecord, OutputChunk, CommandFilter } from './ports/store.js';
+export type { Bus } from './ports/bus.js';
+export { SqliteStore } from './adapters/sqlite-store.js';
+export { MemoryBus } from './adapters/memory-bus.js';

@@ -1,0 +1,32 @@
+import { InvalidArgumentError } from 'commander';
+
+/** commander argument parser for a port (0 = any free port). */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
+  return port;
+}
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+/** Waits for SIGINT/SIGTERM, then runs the cleanup once. */
+export function onShutdown(cleanup: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    cleanup().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(`onsembl: shutdown after ${signal} failed: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

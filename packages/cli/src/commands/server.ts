@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { resolveDataDir, startServer } from '@onsembl/server';
+import type { LevelWithSilent } from 'pino';
+import { onShutdown, parsePort, parsePositiveInt } from './parse.js';
+
+export interface ServerFlags {
+  port: number;
+  host: string;
+  dataDir?: string;
+  logLevel: LevelWithSilent;
+  allowOrigin?: string[];
+  heartbeatTimeout?: number;
+  defaultTimeout?: number;
+}
+
+export function serverOptionsFrom(flags: ServerFlags) {
+  return {
+    port: flags.port,
+    host: flags.host,
+    dataDir: resolveDataDir(flags.dataDir),
+    logLevel: flags.logLevel,
+    ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
+    ...(flags.heartbeatTimeout ? { heartbeatTimeoutMs: flags.heartbeatTimeout } : {}),
+    ...(flags.defaultTimeout ? { defaultTimeoutMs: flags.defaultTimeout } : {}),
+  };
+}
+
+/** Flags shared by `server` and `up`. */
+export function withServerFlags(cmd: Command): Command {
+  return cmd
+    .option('--port <port>', 'port to listen on (0 = any free port)', parsePort, 3001)
+    .option('--host <host>', 'address to bind (default: this machine only)', '127.0.0.1')
+    .option('--data-dir <dir>', 'where the database and secret live (default: $ONSEMBL_DATA_DIR or ./.onsembl)')
+    .option('--log-level <level>', 'trace | debug | info | warn | error | silent', 'info')
+    .option('--allow-origin <origin...>', 'extra browser Origins allowed to connect (* = any)')
+    .option('--heartbeat-timeout <ms>', 'close connections silent this long (default 60000)', parsePositiveInt)
+    .option('--default-timeout <ms>', 'timeout for commands that name none (default: none)', parsePositiveInt);
+}
+
+export function registerServerCommand(program: Command): void {
+  withServerFlags(program.command('server').description('start the Onsembl server')).action(async (flags: ServerFlags) => {
+    const server = await startServer(serverOptionsFrom(flags));
+    onShutdown(() => server.close());
+  });
+}

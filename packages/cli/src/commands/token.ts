@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { DEFAULT_TOKEN_TTL_SECONDS, loadOrCreateSecret, resolveDataDir, TokenService } from '@onsembl/server';
+import { Role } from '@onsembl/protocol';
+import { userInfo } from 'node:os';
+import { parsePositiveInt } from './parse.js';
+
+function parseRole(value: string): Role {
+  if (value !== Role.dashboard && value !== Role.agent) throw new InvalidArgumentError('must be dashboard or agent');
+  return value;
+}
+
+export function registerTokenCommand(program: Command): void {
+  program
+    .command('token')
+    .description('print one signed token (HS256 JWT) for a dashboard or an agent')
+    .requiredOption('--role <role>', 'dashboard | agent', parseRole)
+    .option('--name <name>', 'identity (the token subject); default: your user name')
+    .option('--ttl <seconds>', 'lifetime in seconds', parsePositiveInt, DEFAULT_TOKEN_TTL_SECONDS)
+    .option('--data-dir <dir>', 'where the secret lives (default: $ONSEMBL_DATA_DIR or ./.onsembl)')
+    .action(async (flags: { role: Role; name?: string; ttl: number; dataDir?: string }) => {
+      const secret = loadOrCreateSecret(resolveDataDir(flags.dataDir));
+      const token = await new TokenService(secret).issue(flags.role, flags.name ?? userInfo().username, flags.ttl);
+      process.stdout.write(`${token}\n`);
+    });
+}

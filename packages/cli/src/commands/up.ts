@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { hostname } from 'node:os';
+import { startServer } from '@onsembl/server';
+import { startAgent } from '@onsembl/agent';
+import { Endpoint } from '@onsembl/protocol';
+import { onShutdown } from './parse.js';
+import { serverOptionsFrom, withServerFlags, type ServerFlags } from './server.js';
+
+const YEAR_SECONDS = 365 * 24 * 3600;
+
+export function registerUpCommand(program: Command): void {
+  withServerFlags(program.command('up').description('start the server and one local shell agent; print the dashboard URL'))
+    .option('--no-agent', 'do not start the local shell agent')
+    .option('--dashboard-ttl <seconds>', 'lifetime of the printed dashboard token', (v) => Number(v), 12 * 3600)
+    .action(async (flags: ServerFlags & { agent: boolean; dashboardTtl: number }) => {
+      const server = await startServer({ ...serverOptionsFrom(flags), logLevel: flags.logLevel === 'info' ? 'warn' : flags.logLevel });
+      const name = `local-${hostname()}`.replace(/[^A-Za-z0-9._:@-]/g, '-').slice(0, 100);
+      const agent = flags.agent
+        ? startAgent({ url: server.wsUrl, token: await server.issueToken('agent', name, YEAR_SECONDS), name })
+        : undefined;
+      const token = await server.issueToken('dashboard', process.env.USER || 'dashboard', flags.dashboardTtl);
+      const lines = [
+        '',
+        'Onsembl is running.',
+        `  Dashboard:  ${server.httpUrl}/?token=${token}`,
+        `  WebSocket:  ${server.wsUrl}${Endpoint.dashboard}?token=${token}`,
+        agent ? `  Agent:      ${name} (shell), connected to ${server.wsUrl}` : '  Agent:      none (--no-agent)',
+        `  Health:     ${server.httpUrl}${Endpoint.health}`,
+        '',
+        'Press Ctrl+C to stop.',
+        '',
+      ];
+      process.stdout.write(lines.join('\n'));
+      onShutdown(async () => {
+        await agent?.stop();
+        await server.close();
+      });
+    });
+}

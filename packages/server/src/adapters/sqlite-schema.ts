@@ -1,0 +1,52 @@
+/**
+ * Schema migrations of the embedded store, applied in order; PRAGMA user_version records how many ran.
+ * Append new steps; never edit a released one.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE agents (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    hostname TEXT,
+    version TEXT,
+    last_seen_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE commands (
+    id TEXT NOT NULL UNIQUE,
+    agent_id TEXT NOT NULL,
+    command TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    status TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    timeout_ms INTEGER,
+    queued_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    exit_code INTEGER,
+    signal TEXT,
+    duration_ms INTEGER,
+    message TEXT,
+    last_sequence INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX commands_by_agent ON commands (agent_id, queued_at);
+  CREATE INDEX commands_by_status ON commands (status, queued_at);
+  CREATE INDEX commands_by_time ON commands (queued_at);
+  CREATE VIRTUAL TABLE commands_fts USING fts5 (command, content='commands', content_rowid='rowid');
+  CREATE TRIGGER commands_fts_insert AFTER INSERT ON commands BEGIN
+    INSERT INTO commands_fts (rowid, command) VALUES (new.rowid, new.command);
+  END;
+  CREATE TRIGGER commands_fts_delete AFTER DELETE ON commands BEGIN
+    INSERT INTO commands_fts (commands_fts, rowid, command) VALUES ('delete', old.rowid, old.command);
+  END;
+  CREATE TABLE output (
+    command_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (command_id, sequence)
+  ) WITHOUT ROWID;
+  `,
+];

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { CommandStatus, AgentType, OutputStream, Priority } from '@onsembl/protocol';
+import type {
+  AgentRecord, CommandFilter, CommandPatch, CommandRecord, OutputChunk, Store,
+} from '../ports/store.js';
+import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
+
+interface CommandRow {
+  id: string; agent_id: string; command: string; priority: string; status: string; requested_by: string;
+  timeout_ms: number | null; queued_at: number; started_at: number | null; finished_at: number | null;
+  exit_code: number | null; signal: string | null; duration_ms: number | null; message: string | null;
+  last_sequence: number;
+}
+
+/** CommandPatch field → column. */
+const PATCH_COLUMNS: Record<keyof CommandPatch, string> = {
+  priority: 'priority', status: 'status', timeoutMs: 'timeout_ms', startedAt: 'started_at',
+  finishedAt: 'finished_at', exitCode: 'exit_code', signal: 'signal', durationMs: 'duration_ms',
+  message: 'message', lastSequence: 'last_sequence',
+};
+
+function toCommand(row: CommandRow): CommandRecord {
+  return {
+    id: row.id, agentId: row.agent_id, command: row.command, priority: row.priority as Priority,
+    status: row.status as CommandStatus, requestedBy: row.requested_by, timeoutMs: row.timeout_ms ?? undefined,
+    queuedAt: row.queued_at, startedAt: row.started_at ?? undefined, finishedAt: row.finished_at ?? undefined,
+    exitCode: row.exit_code, signal: row.signal, durationMs: row.duration_ms ?? undefined,
+    message: row.message ?? undefined, lastSequence: row.last_sequence,
+  };
+}
+
+/** Turns free text into an FTS5 query of quoted terms (all must match), so user input is never FTS syntax. */
+function ftsQuery(text: string): string {
+  const terms = text.match(/[\p{L}\p{N}_]+/gu) ?? [];
+  return terms.map((t) => `"${t}"*`).join(' ');
+}
+
+/** The embedded store: one SQLite file in WAL mode. */
+export class SqliteStore implements Store {
+  readonly epoch: string;
+  private readonly db: Database.Database;
+  private readonly statements;
+  private readonly patchStatements = new Map<string, Database.Statement>();
+  private readonly appendMany: (chunks: readonly OutputChunk[]) => void;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.epoch = this.loadEpoch();
+    const db = this.db;
+    this.statements = {
+      upsertAgent: db.prepare(`INSERT INTO agents (id, name, type, hostname, version, last_seen_at)
+        VALUES (@id, @name, @type, @hostname, @version, @lastSeenAt)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, hostname = excluded.hostname,
+          version = excluded.version, last_seen_at = excluded.last_seen_at`),
+      listAgents: db.prepare('SELECT * FROM agents ORDER BY name, id'),
+      createCommand: db.prepare(`INSERT INTO commands (id, agent_id, command, priority, status, requested_by,
+          timeout_ms, queued_at, started_at, finished_at, exit_code, signal, duration_ms, message, last_sequence)
+        VALUES (@id, @agentId, @command, @priority, @status, @requestedBy, @timeoutMs, @queuedAt, @startedAt,
+          @finishedAt, @exitCode, @signal, @durationMs, @message, @lastSequence)`),
+      getCommand: db.prepare('SELECT * FROM commands WHERE id = ?'),
+      unfinished: db.prepare("SELECT * FROM commands WHERE status IN ('queued', 'running') ORDER BY queued_at, rowid"),
+      appendOutput: db.prepare(`INSERT OR IGNORE INTO output (command_id, sequence, stream, data, created_at)
+        VALUES (?, ?, ?, ?, ?)`),
+      lastSequence: db.prepare('SELECT MAX(sequence) AS last FROM output WHERE command_id = ?'),
+      readOutput: db.prepare(`SELECT command_id, sequence, stream, data, created_at FROM output
+        WHERE command_id = ? AND sequence > ? ORDER BY sequence LIMIT ?`),
+    };
+    const append = this.statements.appendOutput;
+    this.appendMany = db.transaction((chunks: readonly OutputChunk[]) => {
+      for (const c of chunks) append.run(c.commandId, c.sequence, c.stream, c.data, c.createdAt);
+    });
+  }
+
+  private migrate(): void {
+    const done = this.db.pragma('user_version', { simple: true }) as number;
+    for (let i = done; i < SQLITE_MIGRATIONS.length; i++) {
+      this.db.transaction(() => {
+        this.db.exec(SQLITE_MIGRATIONS[i] as string);
+        this.db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+  }
+
+  private loadEpoch(): string {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
+    if (row) return row.value;
+    const epoch = randomUUID().replaceAll('-', '').slice(0, 16);
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(epoch);
+    return epoch;
+  }
+
+  async upsertAgent(agent: AgentRecord): Promise<void> {
+    this.statements.upsertAgent.run({ hostname: null, version: null, ...agent });
+  }
+
+  async listAgents(): Promise<AgentRecord[]> {
+    const rows = this.statements.listAgents.all() as Array<{
+      id: string; name: string; type: string; hostname: string | null; version: string | null; last_seen_at: number;
+    }>;
+    return rows.map((r) => ({
+      id: r.id, name: r.name, type: r.type as AgentType, hostname: r.hostname ?? undefined,
+      version: r.version ?? undefined, lastSeenAt: r.last_seen_at,
+    }));
+  }
+
+  async createCommand(c: CommandRecord): Promise<void> {
+    this.statements.createCommand.run({
+      ...c, timeoutMs: c.timeoutMs ?? null, startedAt: c.startedAt ?? null, finishedAt: c.finishedAt ?? null,
+      exitCode: c.exitCode ?? null, signal: c.signal ?? null, durationMs: c.durationMs ?? null,
+      message: c.message ?? null,
+    });
+  }
+
+  async updateCommand(id: string, patch: CommandPatch): Promise<void> {
+    const keys = (Object.keys(patch) as Array<keyof CommandPatch>).filter((k) => patch[k] !== undefined);
+    if (keys.length === 0) return;
+    const cacheKey = keys.join(',');
+    let statement = this.patchStatements.get(cacheKey);
+    if (!statement) {
+      const sets = keys.map((k) => `${PATCH_COLUMNS[k]} = @${k}`).join(', ');
+      statement = this.db.prepare(`UPDATE commands SET ${sets} WHERE id = @id`);
+      this.patchStatements.set(cacheKey, statement);
+    }
+    const params: Record<string, unknown> = { id };
+    for (const k of keys) params[k] = patch[k];
+    statement.run(params);
+  }
+
+  async getCommand(id: string): Promise<CommandRecord | undefined> {
+    const row = this.statements.getCommand.get(id) as CommandRow | undefined;
+    return row && toCommand(row);
+  }
+
+  async listCommands(filter: CommandFilter): Promise<CommandRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.agentId !== undefined) { where.push('c.agent_id = ?'); params.push(filter.agentId); }
+    if (filter.status !== undefined) {
+      const statuses = typeof filter.status === 'string' ? [filter.status] : [...filter.status];
+      where.push(`c.status IN (${statuses.map(() => '?').join(', ')})`);
+      params.push(...statuses);
+    }
+    if (filter.since !== undefined) { where.push('c.queued_at >= ?'); params.push(filter.since); }
+    if (filter.until !== undefined) { where.push('c.queued_at <= ?'); params.push(filter.until); }
+    if (filter.before !== undefined) { where.push('c.queued_at < ?'); params.push(filter.before); }
+    let from = 'commands c';
+    if (filter.search !== undefined && filter.search.trim() !== '') {
+      const query = ftsQuery(filter.search);
+      if (query === '') return [];
+      from = 'commands_fts f JOIN commands c ON c.rowid = f.rowid';
+      where.push('commands_fts MATCH ?');
+      params.push(query);
+    }
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+    const sql = `SELECT c.* FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY c.queued_at DESC, c.rowid DESC LIMIT ${limit}`;
+    return (this.db.prepare(sql).all(...params) as CommandRow[]).map(toCommand);
+  }
+
+  async listUnfinishedCommands(): Promise<CommandRecord[]> {
+    const rows = this.statements.unfinished.all() as CommandRow[];
+    return rows.map(toCommand);
+  }
+
+  async appendOutput(chunks: readonly OutputChunk[]): Promise<void> {
+    if (chunks.length > 0) this.appendMany(chunks);
+  }
+
+  async readOutput(commandId: string, afterSequence: number, limit = 10_000): Promise<OutputChunk[]> {
+    const rows = this.statements.readOutput.all(commandId, afterSequence, limit) as Array<{
+      command_id: string; sequence: number; stream: string; data: string; created_at: number;
+    }>;
+    return rows.map((r) => ({
+      commandId: r.command_id, sequence: r.sequence, stream: r.stream as OutputStream, data: r.data, createdAt: r.created_at,
+    }));
+  }
+
+  async lastOutputSequence(commandId: string): Promise<number> {
+    const row = this.statements.lastSequence.get(commandId) as { last: number | null };
+    return row.last ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,53 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { Role } from '@onsembl/protocol';
+
+export interface VerifiedToken {
+  sub: string;
+  role: Role;
+  /** ms since epoch */
+  expiresAt: number;
+}
+
+export type VerifyResult = { ok: true; token: VerifiedToken } | { ok: false; reason: string };
+
+export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
+
+/** Issues and verifies Onsembl's HS256 JWTs: `sub` = identity, `role` = dashboard | agent, `exp` always. */
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  constructor(secret: string) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async issue(role: Role, sub: string, ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS): Promise<string> {
+    if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw new Error('ttl must be a positive number of seconds');
+    return new SignJWT({ role })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + Math.ceil(ttlSeconds))
+      .sign(this.key);
+  }
+
+  /** Never throws. `expectedRole` refuses a token of the other role. */
+  async verify(token: string, expectedRole?: Role): Promise<VerifyResult> {
+    try {
+      // algorithms pins HS256: `alg: none` and any other algorithm are refused by jose.
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+      const role = payload.role;
+      if (role !== Role.dashboard && role !== Role.agent) return { ok: false, reason: 'token has no valid role claim' };
+      if (expectedRole !== undefined && role !== expectedRole) {
+        return { ok: false, reason: `token role "${role}" cannot be used here (needs "${expectedRole}")` };
+      }
+      if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'token has no subject' };
+      return { ok: true, token: { sub: payload.sub, role, expiresAt: (payload.exp as number) * 1000 } };
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' };
+      if (err instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'token signature is invalid' };
+      if (err instanceof errors.JOSEAlgNotAllowed) return { ok: false, reason: 'token algorithm is not allowed' };
+      if (err instanceof errors.JWTClaimValidationFailed) return { ok: false, reason: `token claim invalid: ${err.claim}` };
+      return { ok: false, reason: 'token is malformed' };
+    }
+  }
+}

@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CommandStatus, ErrorCode, ProtocolError, toAgent, toDashboard,
+  type AgentToServerPayloads, type InterruptReason, type Priority,
+} from '@onsembl/protocol';
+import type { Logger } from 'pino';
+import type { CommandPatch, CommandRecord, Store } from '../ports/store.js';
+import type { Broadcaster } from './broadcaster.js';
+import { CommandQueue } from './command-queue.js';
+import { finalStatusOf, statusPayload } from './command-status.js';
+import type { OutputPipeline } from './output-pipeline.js';
+import type { AgentLink, Registry } from './registry.js';
+
+export interface CommandRequest {
+  agentId: string;
+  command: string;
+  priority: Priority;
+  timeoutMs?: number | undefined;
+  requestId?: string | undefined;
+  requestedBy: string;
+}
+
+export interface SchedulerOptions {
+  queueCapacity: number;
+  /** Applied when a request names no timeout; undefined = no limit. */
+  defaultTimeoutMs: number | undefined;
+  /** Extra time the server waits past a command's timeout before interrupting it itself. */
+  timeoutGraceMs: number;
+}
+
+/** A command the agent was asked to run: dispatched, then running once the agent says it started. */
+interface InFlight {
+  command: CommandRecord;
+  interruptRequested: InterruptReason | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Per-agent priority queues, one command at a time per agent, interrupts, timeouts and final states.
+ * State changes happen synchronously in memory (so checks and broadcasts stay consistent), and store
+ * writes are chained in order behind them.
+ */
+export class Scheduler {
+  private readonly queues = new Map<string, CommandQueue>();
+  private readonly inFlight = new Map<string, InFlight>();
+  /** commandId → the agent whose queue or in-flight slot holds it. */
+  private readonly owner = new Map<string, string>();
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: Registry,
+    private readonly broadcaster: Broadcaster,
+    private readonly pipeline: OutputPipeline,
+    private readonly options: SchedulerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  private persist(write: () => Promise<void>): Promise<void> {
+    this.writes = this.writes.then(write).catch((err: unknown) => this.logger.error({ err }, 'store write failed'));
+    return this.writes;
+  }
+
+  private queueOf(agentId: string): CommandQueue {
+    let queue = this.queues.get(agentId);
+    if (!queue) this.queues.set(agentId, (queue = new CommandQueue()));
+    return queue;
+  }
+
+  /** Restores unfinished commands after a restart: queued ones wait again, running ones await their agent. */
+  async load(): Promise<void> {
+    for (const command of await this.store.listUnfinishedCommands()) {
+      this.owner.set(command.id, command.agentId);
+      if (command.status === CommandStatus.queued) {
+        this.queueOf(command.agentId).push(command);
+      } else {
+        command.lastSequence = await this.store.lastOutputSequence(command.id);
+        this.inFlight.set(command.agentId, { command, interruptRequested: undefined, timer: undefined });
+        this.registry.setCurrentCommand(command.agentId, command.id);
+      }
+    }
+    for (const [agentId, queue] of this.queues) this.registry.setQueueLength(agentId, queue.size);
+  }
+
+  async request(req: CommandRequest): Promise<CommandRecord> {
+    if (!this.registry.isOnline(req.agentId)) {
+      const known = this.registry.info(req.agentId) !== undefined;
+      throw new ProtocolError(
+        ErrorCode.AGENT_OFFLINE,
+        known ? `Agent ${req.agentId} is not connected` : `Agent ${req.agentId} is unknown`,
+        { agentId: req.agentId },
+      );
+    }
+    const queue = this.queueOf(req.agentId);
+    if (queue.size >= this.options.queueCapacity) {
+      throw new ProtocolError(
+        ErrorCode.QUEUE_FULL,
+        `Queue of agent ${req.agentId} is full (${this.options.queueCapacity} commands)`,
+        { agentId: req.agentId },
+      );
+    }
+    const command: CommandRecord = {
+      id: `cmd-${randomUUID()}`,
+      agentId: req.agentId,
+      command: req.command,
+      priority: req.priority,
+      status: CommandStatus.queued,
+      requestedBy: req.requestedBy,
+      timeoutMs: req.timeoutMs ?? this.options.defaultTimeoutMs,
+      queuedAt: Date.now(),
+      lastSequence: 0,
+    };
+    queue.push(command);
+    this.owner.set(command.id, command.agentId);
+    this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command, req.requestId)));
+    this.publishQueue(command.agentId);
+    const stored = this.persist(() => this.store.createCommand({ ...command }));
+    this.dispatch(command.agentId);
+    await stored;
+    return command;
+  }
+
+  /** Cancels a queued command, or interrupts a running one (its final state comes with the agent's exit). */
+  async interrupt(commandId: string, reason: InterruptReason = 'user'): Promise<'cancelled' | 'interrupting'> {
+    const agentId = this.owner.get(commandId);
+    const removed = agentId === undefined ? undefined : this.queues.get(agentId)?.remove(commandId);
+    if (agentId !== undefined && removed) {
+      this.finish(removed, { status: CommandStatus.cancelled, message: `cancelled before it ran (${reason})` });
+      this.publishQueue(agentId);
+      return 'cancelled';
+    }
+    const flight = agentId === undefined ? undefined : this.inFlight.get(agentId);
+    if (agentId === undefined || !flight || flight.command.id !== commandId) {
+      const stored = await this.store.getCommand(commandId);
+      throw new ProtocolError(
+        ErrorCode.COMMAND_NOT_FOUND,
+        stored ? `Command ${commandId} already finished (${stored.status})` : `Command ${commandId} is unknown`,
+        { commandId },
+      );
+    }
+    flight.interruptRequested = reason;
+    const link = this.registry.link(agentId);
+    // An offline agent gets the interrupt when it reconnects (see reconcile).
+    link?.send(toAgent('command:interrupt', { commandId, reason }));
+    return 'interrupting';
+  }
+
+  /** Empties every queue and interrupts every running command, on every agent. */
+  async emergencyStop(): Promise<{ cancelled: string[]; interrupted: string[] }> {
+    const cancelled: string[] = [];
+    const interrupted: string[] = [];
+    for (const [agentId, queue] of this.queues) {
+      const removed = queue.clear();
+      for (const command of removed) {
+        this.finish(command, { status: CommandStatus.cancelled, message: 'cancelled by emergency stop' });
+        cancelled.push(command.id);
+      }
+      if (removed.length > 0) this.publishQueue(agentId);
+    }
+    for (const flight of this.inFlight.values()) {
+      await this.interrupt(flight.command.id, 'emergency');
+      interrupted.push(flight.command.id);
+    }
+    return { cancelled, interrupted };
+  }
+
+  /** Sends the next queued command to an idle, connected agent. */
+  dispatch(agentId: string): void {
+    if (this.inFlight.has(agentId)) return;
+    const link = this.registry.link(agentId);
+    if (!link) return;
+    const command = this.queues.get(agentId)?.shift();
+    if (!command) return;
+    this.inFlight.set(agentId, { command, interruptRequested: undefined, timer: undefined });
+    this.registry.setCurrentCommand(agentId, command.id);
+    this.publishQueue(agentId);
+    this.sendExecute(link, command);
+  }
+
+  private sendExecute(link: AgentLink, command: CommandRecord): void {
+    const payload: { commandId: string; command: string; timeoutMs?: number } = { commandId: command.id, command: command.command };
+    if (command.timeoutMs !== undefined) payload.timeoutMs = command.timeoutMs;
+    link.send(toAgent('command:execute', payload));
+  }
+
+  started(agentId: string, commandId: string): void {
+    const flight = this.inFlight.get(agentId);
+    if (!flight || flight.command.id !== commandId || flight.command.status === CommandStatus.running) return;
+    const command = flight.command;
+    command.status = CommandStatus.running;
+    command.startedAt = Date.now();
+    this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
+    void this.persist(() => this.store.updateCommand(command.id, { status: command.status, startedAt: command.startedAt }));
+    if (command.timeoutMs !== undefined) {
+      // The agent enforces the timeout itself; this is the backstop for an agent that does not.
+      flight.timer = setTimeout(() => {
+        if (this.inFlight.get(agentId) === flight) void this.interrupt(command.id, 'timeout').catch(() => undefined);
+      }, command.timeoutMs + this.options.timeoutGraceMs);
+      flight.timer.unref();
+    }
+  }
+
+  /** Accepts one output chunk; returns false for a duplicate (already stored) or a stranger's chunk. */
+  output(agentId: string, link: AgentLink, chunk: AgentToServerPayloads['terminal:output']): boolean {
+    const flight = this.inFlight.get(agentId);
+    if (!flight || flight.command.id !== chunk.commandId) {
+      // A resend for a command that already reached its final state: let the agent forget it.
+      link.send(toAgent('command:ack', { commandId: chunk.commandId }));
+      return false;
+    }
+    const command = flight.command;
+    if (chunk.sequence <= command.lastSequence) {
+      link.send(toAgent('output:ack', { commandId: command.id, sequence: command.lastSequence }));
+      return false;
+    }
+    if (chunk.sequence !== command.lastSequence + 1) {
+      this.logger.warn({ commandId: command.id, expected: command.lastSequence + 1, got: chunk.sequence }, 'output sequence gap');
+    }
+    command.lastSequence = chunk.sequence;
+    this.pipeline.enqueue(
+      { commandId: command.id, sequence: chunk.sequence, stream: chunk.stream, data: chunk.data, createdAt: Date.now() },
+      link,
+    );
+    this.broadcaster.broadcast(
+      toDashboard('terminal:output', {
+        commandId: command.id, agentId, data: chunk.data, stream: chunk.stream, sequence: chunk.sequence,
+      }),
+    );
+    return true;
+  }
+
+  async exited(agentId: string, link: AgentLink, exit: AgentToServerPayloads['command:exit']): Promise<void> {
+    const flight = this.inFlight.get(agentId);
+    if (!flight || flight.command.id !== exit.commandId) {
+      link.send(toAgent('command:ack', { commandId: exit.commandId }));
+      return;
+    }
+    this.inFlight.delete(agentId);
+    if (flight.timer) clearTimeout(flight.timer);
+    // Every chunk of this command arrived before its exit: store them before the final state.
+    await this.pipeline.flush();
+    const command = flight.command;
+    const status = finalStatusOf(exit);
+    const message = exit.message ?? (exit.outcome === 'timeout' ? `timed out after ${command.timeoutMs} ms` : undefined);
+    this.finish(command, {
+      status, exitCode: exit.exitCode, signal: exit.signal, durationMs: exit.durationMs,
+      startedAt: command.startedAt ?? Date.now() - exit.durationMs, message,
+    });
+    if (status === CommandStatus.timeout) {
+      this.broadcaster.broadcast(toDashboard('error', {
+        code: ErrorCode.COMMAND_TIMEOUT, recoverable: true, commandId: command.id, agentId,
+        message: `Command ${command.id} exceeded its timeout of ${command.timeoutMs} ms`,
+      }));
+    }
+    await this.writes;
+    link.send(toAgent('command:ack', { commandId: command.id }));
+    this.registry.setCurrentCommand(agentId, null);
+    this.dispatch(agentId);
+  }
+
+  /** Moves a command to a final state: memory, store, and every dashboard. */
+  private finish(command: CommandRecord, patch: CommandPatch): void {
+    Object.assign(command, patch, { finishedAt: Date.now() });
+    this.owner.delete(command.id);
+    this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
+    const stored: CommandPatch = { ...patch, finishedAt: command.finishedAt, lastSequence: command.lastSequence };
+    void this.persist(() => this.store.updateCommand(command.id, stored));
+  }
+
+  private publishQueue(agentId: string): void {
+    const queue = this.queueOf(agentId);
+    this.registry.setQueueLength(agentId, queue.size);
+    this.broadcaster.broadcast(toDashboard('command:queue', { agentId, queue: queue.snapshot() }));
+  }
+
+  /** Queue snapshots and in-flight commands, for a dashboard that just connected. */
+  snapshot(): { queues: Array<{ agentId: string; queue: ReturnType<CommandQueue['snapshot']> }>; running: CommandRecord[] } {
+    const queues = [...this.queues].filter(([, q]) => q.size > 0).map(([agentId, q]) => ({ agentId, queue: q.snapshot() }));
+    return { queues, running: [...this.inFlight.values()].map((f) => f.command) };
+  }
+
+  /**
+   * An agent (re)connected and listed what it still holds. In-flight commands it does not know were
+   * lost with a previous agent process: they fail rather than run twice. Known ones carry on; a pending
+   * interrupt is delivered now.
+   */
+  reconcile(agentId: string, link: AgentLink, held: AgentToServerPayloads['agent:connect']['running']): void {
+    const flight = this.inFlight.get(agentId);
+    if (flight) {
+      const report = held.find((h) => h.commandId === flight.command.id);
+      if (!report) {
+        this.inFlight.delete(agentId);
+        if (flight.timer) clearTimeout(flight.timer);
+        this.registry.setCurrentCommand(agentId, null);
+        this.finish(flight.command, {
+          status: CommandStatus.failed, exitCode: null, signal: null,
+          message: 'lost: the agent restarted without finishing this command; it was not run again',
+        });
+      } else if (flight.interruptRequested) {
+        link.send(toAgent('command:interrupt', { commandId: flight.command.id, reason: flight.interruptRequested }));
+      }
+    }
+    for (const h of held) {
+      // Commands the server already finished: the agent may forget them.
+      if (!this.owner.has(h.commandId)) link.send(toAgent('command:ack', { commandId: h.commandId }));
+      // Dispatched just before a server restart (stored as queued): it is the agent's, never send it again.
+      const queued = this.inFlight.has(agentId) ? undefined : this.queues.get(agentId)?.remove(h.commandId);
+      if (queued) {
+        this.inFlight.set(agentId, { command: queued, interruptRequested: undefined, timer: undefined });
+        this.registry.setCurrentCommand(agentId, queued.id);
+        this.started(agentId, queued.id);
+        this.publishQueue(agentId);
+      }
+    }
+    this.dispatch(agentId);
+  }
+
+  async close(): Promise<void> {
+    for (const flight of this.inFlight.values()) if (flight.timer) clearTimeout(flight.timer);
+    await this.pipeline.flush();
+    await this.writes;
+  }
+}

@@ -1,0 +1,62 @@
+import { Limits, RateLimits, Timings } from '@onsembl/protocol';
+import type { LevelWithSilent, Logger } from 'pino';
+import type { Bus } from './ports/bus.js';
+import type { Store } from './ports/store.js';
+
+export interface ServerOptions {
+  /** 0 picks a free port. Default 3001. */
+  port?: number;
+  /** Default 127.0.0.1: reachable from this machine only unless told otherwise. */
+  host?: string;
+  dataDir: string;
+  /** Default: ONSEMBL_JWT_SECRET, else the secret kept in the data dir (created with mode 0600). */
+  jwtSecret?: string;
+  /** Directory of the built dashboard served at `/`. Default: @onsembl/web's dist. */
+  webRoot?: string | null;
+  logLevel?: LevelWithSilent;
+  logger?: Logger;
+  /** Ports: default SqliteStore in dataDir and an in-process MemoryBus. */
+  store?: Store;
+  bus?: Bus;
+  /** Browser Origins allowed to open sockets; default: same host as the server only. '*' allows any. */
+  allowedOrigins?: readonly string[];
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  authTimeoutMs?: number;
+  queueCapacity?: number;
+  defaultTimeoutMs?: number;
+  maxMessageBytes?: number;
+  messagesPerSecond?: number;
+  commandsPerMinute?: number;
+  dashboardSendBufferBytes?: number;
+}
+
+export type ResolvedServerOptions = Required<
+  Omit<ServerOptions, 'jwtSecret' | 'logger' | 'store' | 'bus' | 'defaultTimeoutMs' | 'webRoot' | 'allowedOrigins'>
+> & {
+  jwtSecret: string | undefined;
+  defaultTimeoutMs: number | undefined;
+  webRoot: string | null | undefined;
+  allowedOrigins: readonly string[] | undefined;
+};
+
+export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
+  return {
+    port: options.port ?? 3001,
+    host: options.host ?? '127.0.0.1',
+    dataDir: options.dataDir,
+    jwtSecret: options.jwtSecret,
+    webRoot: options.webRoot,
+    logLevel: options.logLevel ?? 'info',
+    allowedOrigins: options.allowedOrigins,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? Timings.heartbeatIntervalMs,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? Timings.heartbeatTimeoutMs,
+    authTimeoutMs: options.authTimeoutMs ?? Timings.authTimeoutMs,
+    queueCapacity: options.queueCapacity ?? Limits.queueCapacity,
+    defaultTimeoutMs: options.defaultTimeoutMs,
+    maxMessageBytes: options.maxMessageBytes ?? Limits.maxMessageBytes,
+    messagesPerSecond: options.messagesPerSecond ?? RateLimits.messagesPerSecond,
+    commandsPerMinute: options.commandsPerMinute ?? RateLimits.commandsPerMinute,
+    dashboardSendBufferBytes: options.dashboardSendBufferBytes ?? Limits.dashboardSendBufferBytes,
+  };
+}

@@ -1,0 +1,77 @@
+import type { AgentInfo, CommandStatus, OutputStream, Priority, AgentType } from '@onsembl/protocol';
+
+/** What the server keeps about an agent between connections. */
+export interface AgentRecord {
+  id: string;
+  name: string;
+  type: AgentType;
+  hostname?: string | undefined;
+  version?: string | undefined;
+  lastSeenAt: number;
+}
+
+export interface CommandRecord {
+  id: string;
+  agentId: string;
+  command: string;
+  priority: Priority;
+  status: CommandStatus;
+  requestedBy: string;
+  timeoutMs?: number | undefined;
+  queuedAt: number;
+  startedAt?: number | undefined;
+  finishedAt?: number | undefined;
+  exitCode?: number | null | undefined;
+  signal?: string | null | undefined;
+  durationMs?: number | undefined;
+  message?: string | undefined;
+  /** Highest output sequence stored (0 = none). */
+  lastSequence: number;
+}
+
+export type CommandPatch = Partial<Omit<CommandRecord, 'id' | 'agentId' | 'command' | 'queuedAt' | 'requestedBy'>>;
+
+export interface OutputChunk {
+  commandId: string;
+  sequence: number;
+  stream: OutputStream;
+  data: string;
+  createdAt: number;
+}
+
+export interface CommandFilter {
+  agentId?: string;
+  status?: CommandStatus | readonly CommandStatus[];
+  since?: number;
+  until?: number;
+  /** Full-text search on the command text. */
+  search?: string;
+  limit?: number;
+  /** Only commands queued before this id's queuedAt (keyset pagination, newest first). */
+  before?: number;
+}
+
+/**
+ * The storage port. Asynchronous on purpose, though the embedded SQLite adapter is synchronous
+ * underneath: PostgreSQL fits behind the same signatures later.
+ */
+export interface Store {
+  /** Names this store's history; a new store gets a new epoch. */
+  readonly epoch: string;
+  upsertAgent(agent: AgentRecord): Promise<void>;
+  listAgents(): Promise<AgentRecord[]>;
+  createCommand(command: CommandRecord): Promise<void>;
+  updateCommand(id: string, patch: CommandPatch): Promise<void>;
+  getCommand(id: string): Promise<CommandRecord | undefined>;
+  listCommands(filter: CommandFilter): Promise<CommandRecord[]>;
+  /** Every command not yet in a final state (queued or running), oldest first. */
+  listUnfinishedCommands(): Promise<CommandRecord[]>;
+  /** Appends chunks in one transaction; a (commandId, sequence) already stored is ignored. */
+  appendOutput(chunks: readonly OutputChunk[]): Promise<void>;
+  readOutput(commandId: string, afterSequence: number, limit?: number): Promise<OutputChunk[]>;
+  /** Highest stored output sequence of a command (0 when none). */
+  lastOutputSequence(commandId: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type { AgentInfo };

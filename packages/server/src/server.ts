@@ -1,0 +1,116 @@
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Role } from '@onsembl/protocol';
+import { MemoryBus } from './adapters/memory-bus.js';
+import { SqliteStore } from './adapters/sqlite-store.js';
+import { loadOrCreateSecret } from './auth/secret.js';
+import { TokenService } from './auth/tokens.js';
+import { Broadcaster } from './core/broadcaster.js';
+import { OutputPipeline } from './core/output-pipeline.js';
+import { Registry } from './core/registry.js';
+import { Scheduler } from './core/scheduler.js';
+import { createRequestHandler } from './http/request-handler.js';
+import { createLogger } from './logging.js';
+import { resolveOptions, type ServerOptions } from './options.js';
+import type { SessionContext } from './sessions/session-context.js';
+import { Endpoints } from './transport/endpoints.js';
+
+const require = createRequire(import.meta.url);
+export const SERVER_VERSION: string = (require('../package.json') as { version: string }).version;
+
+export interface OnsemblServer {
+  readonly port: number;
+  readonly host: string;
+  /** http://host:port */
+  readonly httpUrl: string;
+  /** ws://host:port */
+  readonly wsUrl: string;
+  readonly context: SessionContext;
+  issueToken(role: 'dashboard' | 'agent', name: string, ttlSeconds?: number): Promise<string>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The built dashboard, when @onsembl/web is installed and built. */
+function defaultWebRoot(): string | undefined {
+  try {
+    const dist = join(dirname(require.resolve('@onsembl/web/package.json')), 'dist');
+    return existsSync(join(dist, 'index.html')) ? dist : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startServer(input: ServerOptions): Promise<OnsemblServer> {
+  const options = resolveOptions(input);
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const logger = input.logger ?? createLogger(options.logLevel);
+  const secret = options.jwtSecret ?? loadOrCreateSecret(options.dataDir);
+  const tokens = new TokenService(secret);
+  const store = input.store ?? new SqliteStore(join(options.dataDir, 'onsembl.db'));
+  const bus = input.bus ?? new MemoryBus();
+  const broadcaster = new Broadcaster(bus);
+  await broadcaster.start();
+  const registry = new Registry(store, broadcaster);
+  await registry.load();
+  const pipeline = new OutputPipeline(store, logger);
+  const scheduler = new Scheduler(store, registry, broadcaster, pipeline, {
+    queueCapacity: options.queueCapacity,
+    defaultTimeoutMs: options.defaultTimeoutMs,
+    timeoutGraceMs: 5_000,
+  }, logger);
+  await scheduler.load();
+
+  const context: SessionContext = { options, logger, tokens, store, registry, scheduler, broadcaster, serverVersion: SERVER_VERSION };
+  const endpoints = new Endpoints(context);
+  const webRoot = options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot());
+  const http: Server = createServer(
+    createRequestHandler(context, { dashboards: () => endpoints.dashboards.size, agents: () => endpoints.agents.size }, webRoot),
+  );
+  // Bounds for hostile clients: header count and size, and slow requests.
+  http.maxHeadersCount = 100;
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 30_000;
+  http.on('upgrade', (req, socket, head) => endpoints.handleUpgrade(req, socket, head));
+  http.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port, options.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  logger.info({ port, host: options.host, dataDir: options.dataDir, web: webRoot !== undefined }, 'onsembl server listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await endpoints.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await scheduler.close();
+      await broadcaster.stop();
+      await bus.close();
+      await store.close();
+      logger.info('onsembl server stopped');
+    })());
+
+  return {
+    port,
+    host: options.host,
+    httpUrl: `http://${hostForUrl}:${port}`,
+    wsUrl: `ws://${hostForUrl}:${port}`,
+    context,
+    issueToken: (role, name, ttl) => tokens.issue(role === 'agent' ? Role.agent : Role.dashboard, name, ttl),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,123 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import {
+  CloseCode, ErrorCode, Limits, parseAgentMessage, toAgent,
+  type AgentToServerMessage, type ServerToAgentMessage,
+} from '@onsembl/protocol';
+import type { Logger } from 'pino';
+import type { VerifiedToken } from '../auth/tokens.js';
+import type { AgentLink } from '../core/registry.js';
+import type { SessionContext } from './session-context.js';
+import { errorText, frameText } from './socket-messages.js';
+
+const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** The agent id of a token subject: the subject itself when it is a valid id, else a stable hash of it. */
+export function agentIdOf(sub: string): string {
+  return ID_RE.test(sub) ? sub : `agent-${createHash('sha256').update(sub).digest('hex').slice(0, 16)}`;
+}
+
+/** One agent socket, authenticated by its token before the upgrade; registers with agent:connect. */
+export class AgentSession implements AgentLink {
+  readonly connectionId = `conn-${randomUUID()}`;
+  readonly agentId: string;
+  private registered = false;
+  private inbox: Promise<void> = Promise.resolve();
+  private readonly log: Logger;
+  private registerTimer: NodeJS.Timeout;
+  lastReceivedAt = Date.now();
+
+  constructor(private readonly ws: WebSocket, private readonly ctx: SessionContext, private readonly token: VerifiedToken) {
+    this.agentId = agentIdOf(token.sub);
+    this.log = ctx.logger.child({ connectionId: this.connectionId, endpoint: 'agent', agentId: this.agentId });
+    ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
+    ws.on('close', () => this.closed());
+    ws.on('error', (err) => this.log.debug({ err }, 'socket error'));
+    this.registerTimer = setTimeout(() => {
+      if (!this.registered) this.close(CloseCode.authTimeout, 'no agent:connect received');
+    }, ctx.options.authTimeoutMs);
+  }
+
+  send(message: ServerToAgentMessage): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  replace(): void {
+    this.log.info('replaced by a newer connection of the same agent');
+    this.close(CloseCode.replaced, 'replaced by a newer connection');
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    this.lastReceivedAt = Date.now();
+    const text = frameText(data, isBinary);
+    const parsed = text === undefined ? undefined : parseAgentMessage.parse(text);
+    if (!parsed?.ok) {
+      const reason = parsed ? parsed.error : 'binary frames are not supported; send JSON text';
+      this.log.warn({ reason }, 'invalid agent message');
+      this.ws.send(errorText(ErrorCode.INVALID_MESSAGE, reason));
+      return;
+    }
+    this.inbox = this.inbox.then(() => this.handle(parsed.message)).catch((err: unknown) => {
+      this.log.error({ err, type: parsed.message.type }, 'handling an agent message failed');
+    });
+  }
+
+  private async handle(message: AgentToServerMessage): Promise<void> {
+    const { scheduler, registry } = this.ctx;
+    if (message.type === 'agent:connect') return this.register(message);
+    if (!this.registered) {
+      this.ws.send(errorText(ErrorCode.INVALID_MESSAGE, 'send agent:connect first'));
+      return;
+    }
+    registry.touch(this.agentId);
+    switch (message.type) {
+      case 'heartbeat':
+        this.send(toAgent('heartbeat', { sequence: message.payload.sequence }));
+        return;
+      case 'command:started':
+        scheduler.started(this.agentId, message.payload.commandId);
+        return;
+      case 'terminal:output':
+        if (Buffer.byteLength(message.payload.data) > Limits.outputChunkBytes) {
+          this.ws.send(errorText(ErrorCode.INVALID_MESSAGE, 'terminal:output data is over the 10 KB chunk limit'));
+          return;
+        }
+        scheduler.output(this.agentId, this, message.payload);
+        return;
+      case 'command:exit':
+        return scheduler.exited(this.agentId, this, message.payload);
+    }
+  }
+
+  private async register(message: Extract<AgentToServerMessage, { type: 'agent:connect' }>): Promise<void> {
+    if (this.registered) {
+      this.ws.send(errorText(ErrorCode.INVALID_MESSAGE, 'agent:connect was already received on this connection'));
+      return;
+    }
+    const { name, type, version, hostname, running } = message.payload;
+    await this.ctx.registry.connect({ id: this.agentId, name, type, version, hostname, lastSeenAt: Date.now() }, this);
+    this.registered = true;
+    clearTimeout(this.registerTimer);
+    this.log.info({ name, type, version, holding: running.length }, 'agent connected');
+    this.send(toAgent('connection:ack', {
+      connectionId: this.connectionId,
+      agentId: this.agentId,
+      serverVersion: this.ctx.serverVersion,
+      heartbeatIntervalMs: this.ctx.options.heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.ctx.options.heartbeatTimeoutMs,
+    }));
+    this.ctx.scheduler.reconcile(this.agentId, this, running);
+  }
+
+  private closed(): void {
+    clearTimeout(this.registerTimer);
+    if (!this.registered) return;
+    void this.ctx.registry.disconnect(this.agentId, this).then((wasCurrent) => {
+      if (wasCurrent) this.log.info('agent disconnected');
+    });
+  }
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import {
+  CloseCode, ErrorCode, parseDashboardMessage, ProtocolError, Role, toDashboard,
+  type DashboardToServerMessage, type ServerToDashboardMessage,
+} from '@onsembl/protocol';
+import type { Logger } from 'pino';
+import type { VerifiedToken } from '../auth/tokens.js';
+import type { EventSink, OutputMeta } from '../core/broadcaster.js';
+import { statusPayload } from '../core/command-status.js';
+import { Outbox } from '../transport/outbox.js';
+import type { SessionContext } from './session-context.js';
+import { errorText, frameText } from './socket-messages.js';
+
+type Msg<K extends DashboardToServerMessage['type']> = Extract<DashboardToServerMessage, { type: K }>;
+
+/**
+ * One dashboard socket: authenticates (URL token or dashboard:connect), then validates and serves
+ * each message in arrival order, and receives broadcasts through its Outbox.
+ */
+export class DashboardSession implements EventSink {
+  readonly connectionId = `conn-${randomUUID()}`;
+  private token: VerifiedToken | undefined;
+  private readonly outbox: Outbox;
+  private inbox: Promise<void> = Promise.resolve();
+  private authTimer: NodeJS.Timeout | undefined;
+  private clientInfo: Record<string, unknown> | undefined;
+  lastReceivedAt = Date.now();
+  private readonly log: Logger;
+
+  constructor(private readonly ws: WebSocket, private readonly ctx: SessionContext, private readonly remote: string) {
+    this.log = ctx.logger.child({ connectionId: this.connectionId, endpoint: 'dashboard' });
+    this.outbox = new Outbox(ws, {
+      maxPendingOutputBytes: ctx.options.dashboardSendBufferBytes,
+      maxPendingBytes: ctx.options.dashboardSendBufferBytes * 20,
+      socketHighWaterBytes: 64 * 1024,
+      onOverflow: () => ws.close(1013, 'too slow: reconnect and resume'),
+    });
+    ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
+    ws.on('close', () => this.closed());
+    ws.on('error', (err) => this.log.debug({ err }, 'socket error'));
+  }
+
+  /** Called by the endpoint: authenticated by URL token, or wait for dashboard:connect. */
+  start(token: VerifiedToken | undefined): void {
+    if (token) {
+      this.authenticated(token, undefined);
+      return;
+    }
+    this.authTimer = setTimeout(() => {
+      this.fail(ErrorCode.AUTH_FAILED, 'no token: send dashboard:connect {token} first', CloseCode.authTimeout);
+    }, this.ctx.options.authTimeoutMs);
+  }
+
+  get authenticatedAs(): VerifiedToken | undefined {
+    return this.token;
+  }
+
+  deliver(text: string, output: OutputMeta | undefined): void {
+    this.outbox.push(text, output);
+  }
+
+  private send(message: ServerToDashboardMessage): void {
+    this.outbox.push(JSON.stringify(message));
+  }
+
+  private sendText(text: string): void {
+    this.outbox.push(text);
+  }
+
+  /** Sends AUTH_FAILED (a browser cannot see an HTTP 401) and closes with an application code. */
+  fail(code: ErrorCode, message: string, closeCode: number): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(errorText(code, message));
+    this.ws.close(closeCode, message.slice(0, 120));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    this.lastReceivedAt = Date.now();
+    const text = frameText(data, isBinary);
+    if (text === undefined) {
+      this.sendText(errorText(ErrorCode.INVALID_MESSAGE, 'binary frames are not supported; send JSON text'));
+      return;
+    }
+    const parsed = parseDashboardMessage.parse(text);
+    if (!parsed.ok) {
+      const extra = parsed.requestId === undefined ? {} : { requestId: parsed.requestId };
+      this.sendText(errorText(ErrorCode.INVALID_MESSAGE, parsed.error, extra));
+      return;
+    }
+    this.inbox = this.inbox.then(() => this.handle(parsed.message)).catch((err: unknown) => {
+      if (err instanceof ProtocolError) {
+        const requestId = (parsed.message.payload as { requestId?: string }).requestId;
+        this.sendText(errorText(err.code, err.message, { ...(requestId ? { requestId } : {}), ...(err.details ?? {}) }));
+      } else {
+        this.log.error({ err, type: parsed.message.type }, 'handling a dashboard message failed');
+      }
+    });
+  }
+
+  private async handle(message: DashboardToServerMessage): Promise<void> {
+    if (message.type === 'dashboard:connect') return this.connectMessage(message);
+    if (!this.token) {
+      this.fail(ErrorCode.AUTH_FAILED, 'not authenticated: send dashboard:connect {token} first', CloseCode.authFailed);
+      return;
+    }
+    switch (message.type) {
+      case 'heartbeat':
+        this.send(toDashboard('heartbeat', { sequence: message.payload.sequence }));
+        return;
+      case 'command:request':
+        return this.commandRequest(message);
+      case 'command:interrupt':
+        await this.ctx.scheduler.interrupt(message.payload.commandId, 'user');
+        return;
+      case 'emergency:stop':
+        return this.emergencyStop(message);
+      case 'token:refresh':
+        return this.refresh(message);
+    }
+  }
+
+  private async connectMessage(message: Msg<'dashboard:connect'>): Promise<void> {
+    const result = await this.ctx.tokens.verify(message.payload.token, Role.dashboard);
+    if (!result.ok) {
+      this.fail(ErrorCode.AUTH_FAILED, result.reason, CloseCode.authFailed);
+      return;
+    }
+    this.clientInfo = message.payload.clientInfo;
+    if (this.token) {
+      if (result.token.sub !== this.token.sub) {
+        throw new ProtocolError(ErrorCode.AUTH_FAILED, 'dashboard:connect names another identity than this session');
+      }
+      this.token = result.token;
+      return;
+    }
+    this.authenticated(result.token, this.clientInfo);
+  }
+
+  private authenticated(token: VerifiedToken, clientInfo: Record<string, unknown> | undefined): void {
+    clearTimeout(this.authTimer);
+    this.token = token;
+    this.log.info({ sub: token.sub, remote: this.remote, clientInfo }, 'dashboard connected');
+    const { options, registry, scheduler, broadcaster } = this.ctx;
+    this.send(toDashboard('connection:ack', {
+      connectionId: this.connectionId,
+      serverVersion: this.ctx.serverVersion,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      tokenExpiresAt: token.expiresAt,
+    }));
+    this.send(toDashboard('agent:list', { agents: registry.list() }));
+    const { queues, running } = scheduler.snapshot();
+    for (const q of queues) this.send(toDashboard('command:queue', q));
+    for (const command of running) this.send(toDashboard('command:status', statusPayload(command)));
+    broadcaster.add(this);
+  }
+
+  private async commandRequest(message: Msg<'command:request'>): Promise<void> {
+    const { agentId, command, priority, timeoutMs, requestId } = message.payload;
+    await this.ctx.scheduler.request({
+      agentId, command, priority, timeoutMs, requestId, requestedBy: (this.token as VerifiedToken).sub,
+    });
+  }
+
+  private async emergencyStop(message: Msg<'emergency:stop'>): Promise<void> {
+    const { cancelled, interrupted } = await this.ctx.scheduler.emergencyStop();
+    const payload: { requestedBy: string; cancelled: string[]; interrupted: string[]; reason?: string; requestId?: string } =
+      { requestedBy: (this.token as VerifiedToken).sub, cancelled, interrupted };
+    if (message.payload.reason !== undefined) payload.reason = message.payload.reason;
+    if (message.payload.requestId !== undefined) payload.requestId = message.payload.requestId;
+    this.log.warn({ by: payload.requestedBy, cancelled: cancelled.length, interrupted: interrupted.length }, 'emergency stop');
+    this.ctx.broadcaster.broadcast(toDashboard('emergency:stop', payload));
+  }
+
+  private async refresh(message: Msg<'token:refresh'>): Promise<void> {
+    const result = await this.ctx.tokens.verify(message.payload.token, Role.dashboard);
+    if (!result.ok) throw new ProtocolError(ErrorCode.AUTH_FAILED, `token refresh refused: ${result.reason}`);
+    if (result.token.sub !== this.token?.sub) {
+      throw new ProtocolError(ErrorCode.AUTH_FAILED, 'token refresh refused: the token names another identity');
+    }
+    this.token = result.token;
+    const payload: { expiresAt: number; requestId?: string } = { expiresAt: result.token.expiresAt };
+    if (message.payload.requestId !== undefined) payload.requestId = message.payload.requestId;
+    this.send(toDashboard('token:refreshed', payload));
+  }
+
+  private closed(): void {
+    clearTimeout(this.authTimer);
+    this.outbox.close();
+    this.ctx.broadcaster.remove(this);
+    if (this.token) this.log.info({ sub: this.token.sub }, 'dashboard disconnected');
+  }
+
+}

@@ -1,0 +1,19 @@
+import type { Logger } from 'pino';
+import type { TokenService } from '../auth/tokens.js';
+import type { Broadcaster } from '../core/broadcaster.js';
+import type { Registry } from '../core/registry.js';
+import type { Scheduler } from '../core/scheduler.js';
+import type { ResolvedServerOptions } from '../options.js';
+import type { Store } from '../ports/store.js';
+
+/** What every session needs from the server; built once in server.ts. */
+export interface SessionContext {
+  readonly options: ResolvedServerOptions;
+  readonly logger: Logger;
+  readonly tokens: TokenService;
+  readonly store: Store;
+  readonly registry: Registry;
+  readonly scheduler: Scheduler;
+  readonly broadcaster: Broadcaster;
+  readonly serverVersion: string;
+}

@@ -1,0 +1,13 @@
+import { ErrorRecoverable, toDashboard, type ErrorCode, type ErrorPayload } from '@onsembl/protocol';
+
+/** Builds the serialised `error` message of the spec's format (the same shape on both endpoints). */
+export function errorText(code: ErrorCode, message: string, extra: Partial<ErrorPayload> = {}): string {
+  return JSON.stringify(toDashboard('error', { ...extra, code, message, recoverable: ErrorRecoverable[code] }));
+}
+
+/** Decodes a text frame; binary frames are not part of the protocol. */
+export function frameText(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): string | undefined {
+  if (isBinary) return undefined;
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+}
