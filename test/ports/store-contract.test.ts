@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SqliteStore, type CommandRecord, type Store } from '@onsembl/server';
+import { tempDir } from '../support/temp-dir.js';
+
+/** Every Store implementation runs the same contract. PostgreSQL joins this list later. */
+const IMPLEMENTATIONS: Array<[string, (dir: string) => Promise<Store>]> = [
+  ['sqlite', async (dir) => new SqliteStore(join(dir, 'store.db'))],
+];
+
+const command = (id: string, over: Partial<CommandRecord> = {}): CommandRecord => ({
+  id, agentId: 'agent-1', command: `echo ${id}`, priority: 'normal', status: 'queued', requestedBy: 'tester',
+  queuedAt: Date.now(), lastSequence: 0, ...over,
+});
+
+describe.each(IMPLEMENTATIONS)('Store contract: %s', (_name, open) => {
+  it('keeps its epoch across reopen, and a new store gets a new one', async () => {
+    await using dir = await tempDir();
+    await using other = await tempDir();
+    const a = await open(dir.path);
+    const epoch = a.epoch;
+    await a.close();
+    const b = await open(dir.path);
+    expect(b.epoch).toBe(epoch);
+    await b.close();
+    const c = await open(other.path);
+    expect(c.epoch).not.toBe(epoch);
+    await c.close();
+  });
+
+  it('upserts and lists agents', async () => {
+    await using dir = await tempDir();
+    const store = await open(dir.path);
+    await store.upsertAgent({ id: 'a1', name: 'one', type: 'shell', lastSeenAt: 1 });
+    await store.upsertAgent({ id: 'a1', name: 'renamed', type: 'shell', hostname: 'h', lastSeenAt: 2 });
+    await store.upsertAgent({ id: 'a2', name: 'two', type: 'claude', lastSeenAt: 3 });
+    expect(await store.listAgents()).toEqual([
+      { id: 'a1', name: 'renamed', type: 'shell', hostname: 'h', version: undefined, lastSeenAt: 2 },
+      { id: 'a2', name: 'two', type: 'claude', hostname: undefined, version: undefined, lastSeenAt: 3 },
+    ]);
+    await store.close();
+  });
+
+  it('creates, updates, gets and filters commands, with full-text search', async () => {
+    await using dir = await tempDir();
+    const store = await open(dir.path);
+    await store.createCommand(command('c1', { command: 'npm test --watch', queuedAt: 1000 }));
+    await store.createCommand(command('c2', { command: 'git status', queuedAt: 2000, agentId: 'agent-2' }));
+    await store.createCommand(command('c3', { command: 'npm run build', queuedAt: 3000 }));
+    await store.updateCommand('c1', { status: 'completed', exitCode: 0, durationMs: 12, finishedAt: 1500 });
+    expect(await store.getCommand('c1')).toMatchObject({ status: 'completed', exitCode: 0, durationMs: 12, finishedAt: 1500 });
+    expect(await store.getCommand('nope')).toBeUndefined();
+    expect((await store.listCommands({})).map((c) => c.id)).toEqual(['c3', 'c2', 'c1']);
+    expect((await store.listCommands({ agentId: 'agent-2' })).map((c) => c.id)).toEqual(['c2']);
+    expect((await store.listCommands({ status: 'queued' })).map((c) => c.id)).toEqual(['c3', 'c2']);
+    expect((await store.listCommands({ since: 1500, until: 2500 })).map((c) => c.id)).toEqual(['c2']);
+    expect((await store.listCommands({ search: 'npm' })).map((c) => c.id)).toEqual(['c3', 'c1']);
+    expect((await store.listCommands({ search: 'npm build' })).map((c) => c.id)).toEqual(['c3']);
+    expect((await store.listCommands({ search: '" OR 1=1 --' })).map((c) => c.id)).toEqual([]);
+    expect((await store.listUnfinishedCommands()).map((c) => c.id)).toEqual(['c2', 'c3']);
+    await store.close();
+  });
+
+  it('appends output in order, ignores a sequence stored twice, and reads after a sequence', async () => {
+    await using dir = await tempDir();
+    const store = await open(dir.path);
+    const chunk = (sequence: number, data: string) => ({ commandId: 'c1', sequence, stream: 'stdout' as const, data, createdAt: sequence });
+    await store.appendOutput([chunk(1, 'a'), chunk(2, 'b')]);
+    await store.appendOutput([chunk(2, 'DUPLICATE'), chunk(3, 'c')]);
+    expect((await store.readOutput('c1', 0)).map((c) => c.data).join('')).toBe('abc');
+    expect((await store.readOutput('c1', 1)).map((c) => c.sequence)).toEqual([2, 3]);
+    expect(await store.lastOutputSequence('c1')).toBe(3);
+    expect(await store.lastOutputSequence('other')).toBe(0);
+    await store.close();
+  });
+});
