@@ -13,12 +13,12 @@ export interface TestServer extends OnsemblServer {
 export const TEST_SECRET = 'test-secret-of-at-least-thirty-two-bytes-long';
 
 /** A real server on a free port with its own temp data dir; `await using` closes it and removes the dir. */
-export async function startTestServer(options: Partial<ServerOptions> & { keepDataDir?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'onsembl-server-'));
   const server = await startServer({ port: 0, logLevel: 'silent', jwtSecret: TEST_SECRET, webRoot: null, ...options, dataDir });
   const close = async () => {
     await server.close();
-    if (!options.keepDataDir && options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+    if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
   };
   return Object.assign(Object.create(server) as OnsemblServer, server, {
     dataDir,
