@@ -9,6 +9,7 @@ import type { VerifiedToken } from '../auth/tokens.js';
 import type { EventSink, OutputMeta } from '../core/broadcaster.js';
 import { statusPayload } from '../core/command-status.js';
 import { Outbox } from '../transport/outbox.js';
+import { DashboardLimits, type LimitVerdict } from './dashboard-limits.js';
 import type { SessionContext } from './session-context.js';
 import { errorText, frameText } from './socket-messages.js';
 
@@ -24,12 +25,15 @@ export class DashboardSession implements EventSink {
   private readonly outbox: Outbox;
   private inbox: Promise<void> = Promise.resolve();
   private authTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly limits: DashboardLimits;
   private clientInfo: Record<string, unknown> | undefined;
   lastReceivedAt = Date.now();
   private readonly log: Logger;
 
   constructor(private readonly ws: WebSocket, private readonly ctx: SessionContext, private readonly remote: string) {
     this.log = ctx.logger.child({ connectionId: this.connectionId, endpoint: 'dashboard' });
+    this.limits = new DashboardLimits(ctx.options);
     this.outbox = new Outbox(ws, {
       maxPendingOutputBytes: ctx.options.dashboardSendBufferBytes,
       maxPendingBytes: ctx.options.dashboardSendBufferBytes * 20,
@@ -79,8 +83,19 @@ export class DashboardSession implements EventSink {
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
   }
 
+  private refuse(verdict: Exclude<LimitVerdict, { ok: true }>, requestId?: string): void {
+    this.sendText(errorText(verdict.code, verdict.message, requestId === undefined ? {} : { requestId }));
+    if (verdict.close !== undefined) {
+      this.log.warn({ sub: this.token?.sub, remote: this.remote }, 'closing an abusive dashboard');
+      this.close(verdict.close, 'rate limit abuse');
+    }
+  }
+
   private receive(data: Buffer, isBinary: boolean): void {
-    this.lastReceivedAt = Date.now();
+    const now = Date.now();
+    this.lastReceivedAt = now;
+    const rate = this.limits.message(now);
+    if (!rate.ok) return this.refuse(rate);
     const text = frameText(data, isBinary);
     if (text === undefined) {
       this.sendText(errorText(ErrorCode.INVALID_MESSAGE, 'binary frames are not supported; send JSON text'));
@@ -92,6 +107,10 @@ export class DashboardSession implements EventSink {
       this.sendText(errorText(ErrorCode.INVALID_MESSAGE, parsed.error, extra));
       return;
     }
+    const { type, payload } = parsed.message;
+    const limited =
+      type === 'heartbeat' ? this.limits.heartbeat(now) : type === 'command:request' ? this.limits.command(now) : undefined;
+    if (limited && !limited.ok) return this.refuse(limited, (payload as { requestId?: string }).requestId);
     this.inbox = this.inbox.then(() => this.handle(parsed.message)).catch((err: unknown) => {
       if (err instanceof ProtocolError) {
         const requestId = (parsed.message.payload as { requestId?: string }).requestId;
@@ -136,14 +155,28 @@ export class DashboardSession implements EventSink {
         throw new ProtocolError(ErrorCode.AUTH_FAILED, 'dashboard:connect names another identity than this session');
       }
       this.token = result.token;
+      this.watchExpiry(result.token);
       return;
     }
     this.authenticated(result.token, this.clientInfo);
   }
 
+  /** A session lives as long as its token: refresh in-band before expiry, or it ends with AUTH_FAILED. */
+  private watchExpiry(token: VerifiedToken): void {
+    clearTimeout(this.expiryTimer);
+    // setTimeout holds at most ~24.8 days; a longer-lived token re-arms the timer when it fires.
+    const wait = Math.min(token.expiresAt - Date.now(), 2 ** 31 - 1);
+    this.expiryTimer = setTimeout(() => {
+      if (Date.now() < token.expiresAt) return this.watchExpiry(token);
+      this.fail(ErrorCode.AUTH_FAILED, 'token expired: refresh it with token:refresh before expiry', CloseCode.tokenExpired);
+    }, Math.max(0, wait));
+    this.expiryTimer.unref();
+  }
+
   private authenticated(token: VerifiedToken, clientInfo: Record<string, unknown> | undefined): void {
     clearTimeout(this.authTimer);
     this.token = token;
+    this.watchExpiry(token);
     this.log.info({ sub: token.sub, remote: this.remote, clientInfo }, 'dashboard connected');
     const { options, registry, scheduler, broadcaster } = this.ctx;
     this.send(toDashboard('connection:ack', {
@@ -184,6 +217,7 @@ export class DashboardSession implements EventSink {
       throw new ProtocolError(ErrorCode.AUTH_FAILED, 'token refresh refused: the token names another identity');
     }
     this.token = result.token;
+    this.watchExpiry(result.token);
     const payload: { expiresAt: number; requestId?: string } = { expiresAt: result.token.expiresAt };
     if (message.payload.requestId !== undefined) payload.requestId = message.payload.requestId;
     this.send(toDashboard('token:refreshed', payload));
@@ -191,6 +225,7 @@ export class DashboardSession implements EventSink {
 
   private closed(): void {
     clearTimeout(this.authTimer);
+    clearTimeout(this.expiryTimer);
     this.outbox.close();
     this.ctx.broadcaster.remove(this);
     if (this.token) this.log.info({ sub: this.token.sub }, 'dashboard disconnected');
