@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { childPids, isRunning } from './test-support/processes.js';
+import { startTestAgent } from './test-support/test-agent.js';
+import { TestServer, type AgentLink } from './test-support/test-server.js';
+
+async function startedPid(link: AgentLink, commandId: string): Promise<number> {
+  return (await link.waitFor('command:started', (m) => m.payload.commandId === commandId)).payload.pid;
+}
+
+/** Waits until the command's output contains `text`, and returns the output so far. */
+async function outputContaining(link: AgentLink, commandId: string, text: string): Promise<string> {
+  const all = () => link.outputOf(commandId).map((c) => c.data).join('');
+  await link.waitFor('terminal:output', (m) => m.payload.commandId === commandId && all().includes(text));
+  return all();
+}
+
+describe('agent: interrupt and timeout', () => {
+  it('interrupts sleep 30 with SIGINT: outcome interrupted, process gone', async () => {
+    await using server = await TestServer.start();
+    await using _t = startTestAgent(server);
+    const { link } = await server.nextRegistered();
+    link.execute('c-sleep', 'sleep 30');
+    const pid = await startedPid(link, 'c-sleep');
+    link.send('command:interrupt', { commandId: 'c-sleep', reason: 'user' });
+    const exit = await link.waitForExit('c-sleep');
+    expect(exit.payload).toMatchObject({ outcome: 'interrupted', exitCode: null, signal: 'SIGINT' });
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('escalates to SIGKILL for a script that ignores SIGINT and SIGTERM', async () => {
+    await using server = await TestServer.start();
+    await using _t = startTestAgent(server, { interruptGraceMs: 300 });
+    const { link } = await server.nextRegistered();
+    link.execute('c-trap', "trap '' INT TERM; echo armed; while :; do sleep 0.1; done");
+    const pid = await startedPid(link, 'c-trap');
+    await outputContaining(link, 'c-trap', 'armed');
+    link.send('command:interrupt', { commandId: 'c-trap', reason: 'user' });
+    const exit = await link.waitForExit('c-trap');
+    expect(exit.payload).toMatchObject({ outcome: 'interrupted', signal: 'SIGKILL' });
+    expect(exit.payload.durationMs).toBeGreaterThanOrEqual(600); // SIGKILL comes 2 × grace after SIGINT
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('kills background children too, including one that moved to its own session', async () => {
+    await using server = await TestServer.start();
+    await using _t = startTestAgent(server, { interruptGraceMs: 300 });
+    const { link } = await server.nextRegistered();
+    const script = [
+      'sleep 30 & echo child:$!',
+      "(trap '' INT TERM; while :; do sleep 0.1; done) & echo child:$!",
+      'setsid sleep 30 & echo child:$!',
+      'echo ready',
+      'wait',
+    ].join('\n');
+    link.execute('c-family', script);
+    const pid = await startedPid(link, 'c-family');
+    const children = childPids(await outputContaining(link, 'c-family', 'ready'));
+    expect(children).toHaveLength(3);
+    for (const child of children) expect(isRunning(child)).toBe(true);
+    link.send('command:interrupt', { commandId: 'c-family', reason: 'emergency' });
+    const exit = await link.waitForExit('c-family');
+    expect(exit.payload.outcome).toBe('interrupted');
+    // The exit is reported only once nothing of the command runs any more.
+    for (const child of [pid, ...children]) expect(isRunning(child), `pid ${child}`).toBe(false);
+  });
+
+  it('stops output within 1 s of the interrupt, even while the command floods and ignores signals', async () => {
+    await using server = await TestServer.start();
+    await using _t = startTestAgent(server, { interruptGraceMs: 1000 }); // the default escalation
+    const { link } = await server.nextRegistered();
+    link.execute('c-flood', "trap '' INT TERM; yes 'flood flood flood flood flood'");
+    const pid = await startedPid(link, 'c-flood');
+    // Let it flood for a while: several chunks beyond the first.
+    await link.waitFor('terminal:output', (m) => m.payload.commandId === 'c-flood' && m.payload.sequence >= 20);
+    link.send('command:interrupt', { commandId: 'c-flood', reason: 'user' });
+    const interruptedAt = performance.now();
+    const exit = await link.waitForExit('c-flood');
+    const lastOutputIndex = link.received.findLastIndex((m) => m.type === 'terminal:output' && m.payload.commandId === 'c-flood');
+    const lastOutputAt = link.receivedAt[lastOutputIndex] as number;
+    expect(lastOutputAt - interruptedAt).toBeLessThan(1000);
+    expect(exit.payload).toMatchObject({ outcome: 'interrupted', signal: 'SIGKILL' });
+    expect(isRunning(pid)).toBe(false);
+    const sequences = link.outputOf('c-flood').map((c) => c.sequence);
+    expect(sequences).toEqual(sequences.map((_s, i) => i + 1));
+    expect(exit.payload.lastSequence).toBe(sequences.length);
+  });
+
+  it('interrupting yes (which dies on SIGINT) ends it at once', async () => {
+    await using server = await TestServer.start();
+    await using _t = startTestAgent(server);
+    const { link } = await server.nextRegistered();
+    link.execute('c-yes', 'yes');
+    const pid = await startedPid(link, 'c-yes');
+    await link.waitFor('terminal:output', (m) => m.payload.commandId === 'c-yes' && m.payload.sequence >= 5);
+    link.send('command:interrupt', { commandId: 'c-yes', reason: 'user' });
+    const exit = await link.waitForExit('c-yes');
+    expect(exit.payload).toMatchObject({ outcome: 'interrupted', signal: 'SIGINT' });
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('enforces timeoutMs itself: outcome timeout', async () => {
+    await using server = await TestServer.start();
+    await using _t = startTestAgent(server);
+    const { link } = await server.nextRegistered();
+    link.execute('c-timeout', 'sleep 30', { timeoutMs: 300 });
+    const pid = await startedPid(link, 'c-timeout');
+    const exit = await link.waitForExit('c-timeout');
+    expect(exit.payload).toMatchObject({ outcome: 'timeout', exitCode: null });
+    expect(exit.payload.durationMs).toBeGreaterThanOrEqual(300);
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('reports outcome timeout when the server interrupts for a timeout, and exited when the command beats it', async () => {
+    await using server = await TestServer.start();
+    await using _t = startTestAgent(server);
+    const { link } = await server.nextRegistered();
+    link.execute('c-server-timeout', 'sleep 30');
+    await startedPid(link, 'c-server-timeout');
+    link.send('command:interrupt', { commandId: 'c-server-timeout', reason: 'timeout' });
+    expect((await link.waitForExit('c-server-timeout')).payload.outcome).toBe('timeout');
+
+    link.execute('c-quick', 'echo quick', { timeoutMs: 60_000 });
+    expect((await link.waitForExit('c-quick')).payload).toMatchObject({ outcome: 'exited', exitCode: 0 });
+    link.send('command:interrupt', { commandId: 'c-quick', reason: 'user' }); // already ended: ignored
+    link.execute('c-marker', 'true');
+    await link.waitForExit('c-marker');
+    expect(link.received.filter((m) => m.type === 'command:exit' && m.payload.commandId === 'c-quick')).toHaveLength(1);
+  });
+});

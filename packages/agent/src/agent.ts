@@ -1,0 +1,165 @@
+import { EventEmitter } from 'node:events';
+import { Limits, Reconnect, toServerFromAgent } from '@onsembl/protocol';
+import type { Logger } from 'pino';
+import { CommandTable } from './command/command-table.js';
+import { AgentConnection, type CommandMessage, type ConnectionAck } from './connection/agent-connection.js';
+import { agentSocketUrl, redactedUrl } from './connection/agent-url.js';
+import type { AgentFatalError } from './connection/fatal-error.js';
+import { defaultLogger } from './logger.js';
+import { resolveOptions, type AgentOptions, type ResolvedOptions } from './options.js';
+import { MemoryBudget } from './output/memory-budget.js';
+import { SpoolDirectory } from './output/spool-directory.js';
+import { CommandPolicy } from './policy.js';
+import { runnerFor } from './runner/runner-registry.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface AgentEvents {
+  /** Registered with the server (after every connection:ack). */
+  connected: [info: { agentId: string; connectionId: string }];
+  /** A registered connection closed; the agent reconnects unless stopped or fatal. */
+  disconnected: [info: { code: number; reason: string }];
+  /** The server refused this agent for good (bad token, or replaced by another agent): no more reconnects. */
+  fatal: [error: AgentFatalError];
+}
+
+export interface Agent {
+  readonly agentId: string | undefined;
+  readonly connected: boolean;
+  /** Ends running commands (SIGINT, SIGTERM, SIGKILL), closes the socket, removes spool files. */
+  stop(): Promise<void>;
+  on<E extends keyof AgentEvents>(event: E, listener: (...args: AgentEvents[E]) => void): void;
+}
+
+/** What the agent says it can do (agent:connect `capabilities`). */
+const CAPABILITIES = ['pty', 'interrupt', 'timeout', 'output-ack', 'resume'];
+/** Longest escape sequence kept whole across a chunk cut; longer ones are cut like text. */
+const ESCAPE_LOOKBACK_CHARS = 2_048;
+/** A spool file takes this much output before a new one may start (acknowledged files are deleted). */
+const SPOOL_SEGMENT_BYTES = 4 * 1024 * 1024;
+/** Unacknowledged output per command, while connected, before the program is held. */
+const UNACKED_WINDOW_BYTES = 4 * 1024 * 1024;
+
+class OnsemblAgent implements Agent {
+  private readonly events = new EventEmitter();
+  private readonly logger: Logger;
+  private readonly connection: AgentConnection;
+  private readonly table: CommandTable;
+  private readonly spool: SpoolDirectory;
+  private currentAgentId: string | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: ResolvedOptions, logger: Logger) {
+    this.logger = logger;
+    const url = agentSocketUrl(options.url, options.token);
+    this.spool = new SpoolDirectory(options.spoolDir);
+    this.connection = new AgentConnection(
+      {
+        url,
+        logUrl: redactedUrl(url),
+        logger,
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+        reconnectDelaysMs: options.reconnectDelaysMs,
+        reconnectJitter: Reconnect.jitter,
+      },
+      {
+        connectMessage: () => this.connectMessage(),
+        onReady: (ack) => this.onReady(ack),
+        onMessage: (message) => this.onMessage(message),
+        onDrain: () => this.table.onDrain(),
+        onDisconnected: (info) => {
+          this.table.onDisconnected();
+          this.events.emit('disconnected', info);
+        },
+        onFatal: (error) => this.events.emit('fatal', error),
+      },
+    );
+    this.table = new CommandTable({
+      context: {
+        outbox: this.connection,
+        logger,
+        budget: new MemoryBudget(options.memoryLimitBytes),
+        spool: this.spool,
+        settings: {
+          batchMs: options.outputBatchMs,
+          unackedWindowBytes: UNACKED_WINDOW_BYTES,
+          maxChunkBytes: Limits.outputChunkBytes,
+          escapeLookback: ESCAPE_LOOKBACK_CHARS,
+          interruptGraceMs: options.interruptGraceMs,
+          spoolSegmentBytes: SPOOL_SEGMENT_BYTES,
+        },
+      },
+      runner: runnerFor(options.type, { shell: options.shell }),
+      policy: new CommandPolicy(options.policy),
+      token: options.token,
+    });
+    this.connection.start();
+  }
+
+  get agentId(): string | undefined {
+    return this.currentAgentId;
+  }
+
+  get connected(): boolean {
+    return this.connection.ready;
+  }
+
+  on<E extends keyof AgentEvents>(event: E, listener: (...args: AgentEvents[E]) => void): void {
+    this.events.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.logger.info('agent stopping');
+    // Exits of the stopped commands are sent if the server is reachable, before the socket closes.
+    await this.table.stopAll();
+    await this.connection.close();
+    this.table.disposeAll();
+    this.spool.remove();
+    this.logger.info('agent stopped');
+  }
+
+  private connectMessage() {
+    return toServerFromAgent('agent:connect', {
+      name: this.options.name,
+      type: this.options.type,
+      version: AGENT_VERSION,
+      hostname: this.options.hostname,
+      capabilities: CAPABILITIES,
+      running: this.table.summaries(),
+    });
+  }
+
+  private onReady(ack: ConnectionAck): void {
+    this.currentAgentId = ack.agentId;
+    this.events.emit('connected', { agentId: ack.agentId, connectionId: ack.connectionId });
+    // After the ack, everything not acknowledged goes again, in order, then exits that happened meanwhile.
+    this.table.onReady();
+  }
+
+  private onMessage(message: CommandMessage): void {
+    if (this.stopping) return;
+    switch (message.type) {
+      case 'command:execute':
+        return this.table.execute(message.payload);
+      case 'command:interrupt':
+        return this.table.interrupt(message.payload.commandId, message.payload.reason);
+      case 'output:ack':
+        return this.table.acknowledgeOutput(message.payload.commandId, message.payload.sequence);
+      case 'command:ack':
+        return this.table.acknowledgeCommand(message.payload.commandId);
+      case 'error':
+        return; // Logged by the connection; nothing for the agent to do.
+    }
+  }
+}
+
+/** Starts an agent: it connects at once and keeps reconnecting until stopped or refused. */
+export function startAgent(options: AgentOptions): Agent {
+  const resolved = resolveOptions(options);
+  return new OnsemblAgent(resolved, options.logger ?? defaultLogger());
+}

@@ -1,0 +1,209 @@
+import { performance } from 'node:perf_hooks';
+import { Limits, toServerFromAgent } from '@onsembl/protocol';
+import type { Logger } from 'pino';
+import { OutputBatcher } from '../output/batcher.js';
+import type { MemoryBudget } from '../output/memory-budget.js';
+import type { SpoolDirectory } from '../output/spool-directory.js';
+import { UnackedOutput } from '../output/unacked-output.js';
+import type { RunningCommand, Runner, RunResult, RunSpec } from '../runner/runner.js';
+import { Termination } from '../runner/termination.js';
+import type { Outbox } from './outbox.js';
+import { OutputDelivery, type ExitPayload } from './output-delivery.js';
+
+export type StopReason = 'user' | 'timeout' | 'emergency' | 'agent-stop';
+
+export interface CommandSettings {
+  batchMs: number;
+  maxChunkBytes: number;
+  escapeLookback: number;
+  interruptGraceMs: number;
+  spoolSegmentBytes: number;
+  /** Unacknowledged output, while connected, before the program is held (see OutputDelivery). */
+  unackedWindowBytes: number;
+}
+
+export interface CommandContext {
+  outbox: Outbox;
+  logger: Logger;
+  budget: MemoryBudget;
+  spool: SpoolDirectory;
+  settings: CommandSettings;
+}
+
+/**
+ * After an interrupt, output still flows this long (so a program can say why it stopped), then the
+ * command is muted: the spec wants output to stop within 1 s even while the program floods.
+ */
+const LAST_WORDS_MS = 500;
+
+/**
+ * One command the agent holds, from `command:execute` until the server's `command:ack`: runs it
+ * through a Runner, numbers its output and keeps it until acknowledged, stops it on interrupt or
+ * timeout, and records how it ended. OutputDelivery puts it on the wire.
+ */
+export class AgentCommand {
+  readonly output: UnackedOutput;
+  /** Resolves when the exit is known (not when it is delivered). */
+  readonly finished: Promise<void>;
+  private readonly delivery: OutputDelivery;
+  private readonly logger: Logger;
+  private program: RunningCommand | undefined;
+  private batcher: OutputBatcher | undefined;
+  private startedAt = 0;
+  private stopReason: StopReason | undefined;
+  private termination: Termination | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private resolveFinished!: () => void;
+  private ended: ExitPayload | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly context: CommandContext,
+  ) {
+    const { settings } = context;
+    this.logger = context.logger.child({ commandId: id });
+    this.output = new UnackedOutput({ commandId: id, budget: context.budget, spool: context.spool, spoolSegmentBytes: settings.spoolSegmentBytes });
+    this.delivery = new OutputDelivery(id, this, context.outbox, settings.unackedWindowBytes, this.logger);
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+
+  /** How the command ended, once it has. */
+  get exit(): ExitPayload | undefined {
+    return this.ended;
+  }
+
+  /** The program, while it runs. */
+  get running(): RunningCommand | undefined {
+    return this.exit ? undefined : this.program;
+  }
+
+  get isFinished(): boolean {
+    return this.exit !== undefined;
+  }
+
+  /** What `agent:connect` reports about this command. */
+  get summary(): { commandId: string; lastSequence: number; finished: boolean } {
+    return { commandId: this.id, lastSequence: this.output.lastSequence, finished: this.isFinished };
+  }
+
+  /** Ends the command without running it (policy denial, bad cwd, runner failure). */
+  reject(outcome: 'denied' | 'error', message: string): void {
+    this.logger.warn({ outcome, reason: message }, 'command not run');
+    this.setExit({ exitCode: null, signal: null, outcome, message, durationMs: 0 });
+  }
+
+  start(runner: Runner, spec: RunSpec, timeoutMs: number | undefined): void {
+    const { settings, outbox } = this.context;
+    this.startedAt = performance.now();
+    this.batcher = new OutputBatcher(
+      { batchMs: settings.batchMs, maxBytes: settings.maxChunkBytes, escapeLookback: settings.escapeLookback },
+      (data) => this.onChunk(data),
+    );
+    try {
+      this.program = runner.start(spec, {
+        onData: (data) => this.batcher?.push(data),
+        onExit: (result) => {
+          this.onProgramExit(result).catch((error: unknown) => this.logger.error({ err: error }, 'failed to record the exit'));
+        },
+      });
+    } catch (error) {
+      this.reject('error', `could not start the command: ${(error as Error).message}`);
+      return;
+    }
+    this.logger.info({ pid: this.program.pid, timeoutMs }, 'command started');
+    if (outbox.ready) outbox.send(toServerFromAgent('command:started', { commandId: this.id, pid: this.program.pid }));
+    if (timeoutMs !== undefined) this.timers.push(setTimeout(() => this.stop('timeout'), timeoutMs));
+  }
+
+  /** Interrupt (user, emergency stop, server-side timeout) or the agent's own timeout or shutdown. */
+  stop(reason: StopReason): void {
+    const program = this.running;
+    if (!program || this.termination) {
+      this.logger.debug({ reason }, 'stop ignored: command not running or already stopping');
+      return;
+    }
+    this.logger.info({ reason }, 'stopping command');
+    this.stopReason = reason;
+    this.termination = new Termination(program, this.context.settings.interruptGraceMs);
+    this.termination.start();
+    this.timers.push(setTimeout(() => this.mute(), Math.min(LAST_WORDS_MS, this.context.settings.interruptGraceMs)));
+  }
+
+  /** The server asked to run it again: it lacks something, so send `started` (if it ran) and all the rest. */
+  resendAll(): void {
+    const { outbox } = this.context;
+    if (this.program && outbox.ready) outbox.send(toServerFromAgent('command:started', { commandId: this.id, pid: this.program.pid }));
+    this.delivery.restart();
+  }
+
+  /**
+   * A new connection is registered: if the program still runs, say so again (the `started` sent
+   * before may have died with the old socket), then deliver everything not acknowledged.
+   */
+  onConnectionReady(): void {
+    const { outbox } = this.context;
+    if (this.running) outbox.send(toServerFromAgent('command:started', { commandId: this.id, pid: this.running.pid }));
+    this.delivery.restart();
+  }
+
+  acknowledgeOutput(sequence: number): void {
+    if (sequence > this.output.lastSequence) {
+      this.logger.warn({ sequence, lastSequence: this.output.lastSequence }, 'output:ack beyond the last sequence');
+    }
+    this.output.acknowledge(sequence);
+    this.delivery.applyFlowControl();
+  }
+
+  onDrain(): void {
+    this.delivery.pump();
+  }
+
+  onDisconnected(): void {
+    this.delivery.applyFlowControl();
+  }
+
+  /** Forgets the command: frees memory and spool files. */
+  dispose(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.output.dispose();
+  }
+
+  private onChunk(data: string): void {
+    try {
+      this.output.append(data);
+    } catch (error) {
+      // Memory is full and the spool cannot be written (disk full, directory removed): the chunk
+      // cannot be kept until acknowledged, so it gets no sequence rather than a hole in the stream.
+      this.logger.error({ err: error, bytes: Buffer.byteLength(data) }, 'output dropped: it could not be stored');
+      return;
+    }
+    this.delivery.pump();
+  }
+
+  private mute(): void {
+    if (this.exit) return;
+    // Output read so far still goes out; anything written from now on is dropped.
+    this.batcher?.end();
+    this.program?.muteOutput();
+  }
+
+  private async onProgramExit(result: RunResult): Promise<void> {
+    // After an interrupt, report the exit only once every process of the command is gone, so that
+    // an exit means "nothing of it still runs" (background children included).
+    if (this.termination) await this.termination.gone;
+    this.batcher?.end();
+    const outcome = this.stopReason === undefined ? 'exited' : this.stopReason === 'timeout' ? 'timeout' : 'interrupted';
+    const durationMs = Math.max(0, Math.round(performance.now() - this.startedAt));
+    const message = this.stopReason === 'agent-stop' ? 'the agent was stopped' : undefined;
+    this.setExit({ ...result, outcome, durationMs, ...(message === undefined ? {} : { message }) });
+    this.logger.info({ exitCode: result.exitCode, signal: result.signal, outcome, durationMs }, 'command ended');
+  }
+
+  private setExit(exit: Omit<ExitPayload, 'commandId' | 'lastSequence'>): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    const message = exit.message === undefined ? {} : { message: exit.message.slice(0, Limits.messageTextMaxChars) };
+    this.ended = { commandId: this.id, lastSequence: this.output.lastSequence, ...exit, ...message };
+    this.resolveFinished();
+    this.delivery.pump();
+  }
+}

@@ -1,0 +1,94 @@
+import { toServerFromAgent, type AgentToServerPayloads } from '@onsembl/protocol';
+import type { Logger } from 'pino';
+import type { UnackedOutput } from '../output/unacked-output.js';
+import type { RunningCommand } from '../runner/runner.js';
+import type { Outbox } from './outbox.js';
+
+export type ExitPayload = AgentToServerPayloads['command:exit'];
+
+/** What delivery reads from its command, as it is at the moment of asking. */
+export interface DeliverySource {
+  readonly output: UnackedOutput;
+  /** Set once the command has ended (or was refused). */
+  readonly exit: ExitPayload | undefined;
+  /** The program, while it runs. */
+  readonly running: RunningCommand | undefined;
+}
+
+/**
+ * Delivers one command's output and exit on the current connection, in order, and applies flow
+ * control: while connected, a program is held (its output no longer read, so its writes block, as on
+ * a real terminal) when the socket is congested or more than `windowBytes` are unacknowledged, and
+ * let go once the server caught up to half of that. Without a connection it runs freely and its
+ * output goes to memory and spool files.
+ *
+ * The window matters because of compression: a flood like `yes` shrinks a thousandfold on the wire,
+ * so the socket would accept gigabytes that the agent must keep until acknowledged.
+ */
+export class OutputDelivery {
+  private sentThrough = 0;
+  private exitSent = false;
+  private held = false;
+
+  constructor(
+    private readonly commandId: string,
+    private readonly source: DeliverySource,
+    private readonly outbox: Outbox,
+    private readonly windowBytes: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A new connection is registered (or the server asked again): everything unacknowledged goes again. */
+  restart(): void {
+    this.sentThrough = this.source.output.ackedThrough;
+    this.exitSent = false;
+    this.pump();
+  }
+
+  /** Sends every chunk not yet sent on this connection while the socket takes them, then the exit. */
+  pump(): void {
+    const { output, exit } = this.source;
+    if (this.outbox.ready) {
+      for (;;) {
+        const sequence = Math.max(this.sentThrough, output.ackedThrough) + 1;
+        if (sequence > output.lastSequence || !this.outbox.writable) break;
+        const data = this.readChunk(sequence);
+        this.outbox.send(toServerFromAgent('terminal:output', { commandId: this.commandId, sequence, stream: 'stdout', data }));
+        this.sentThrough = sequence;
+      }
+      if (exit && !this.exitSent && this.sentThrough >= output.lastSequence) {
+        this.outbox.send(toServerFromAgent('command:exit', exit));
+        this.exitSent = true;
+      }
+    }
+    this.applyFlowControl();
+  }
+
+  /** Re-evaluates holding the program (after an acknowledgement or a disconnection). */
+  applyFlowControl(): void {
+    const { running, output, exit } = this.source;
+    if (!running || exit) return;
+    if (!this.outbox.ready) return this.setHeld(running, false);
+    if (!this.outbox.writable || output.unackedBytes > this.windowBytes) return this.setHeld(running, true);
+    if (output.unackedBytes <= this.windowBytes / 2) this.setHeld(running, false);
+  }
+
+  private setHeld(running: RunningCommand, held: boolean): void {
+    if (held === this.held) return;
+    this.held = held;
+    if (held) running.pauseOutput();
+    else running.resumeOutput();
+    const state = { lastSequence: this.source.output.lastSequence, unackedBytes: this.source.output.unackedBytes };
+    this.logger.debug(state, held ? 'server not keeping up: holding command output' : 'server caught up: reading command output again');
+  }
+
+  private readChunk(sequence: number): string {
+    try {
+      return this.source.output.get(sequence);
+    } catch (error) {
+      // The spool file was damaged or removed behind our back. Keep the sequence contiguous and say so.
+      this.logger.error({ sequence, err: error }, 'output chunk lost from the spool');
+      return `\r\n[onsembl agent: output chunk ${sequence} was lost from its spool file]\r\n`;
+    }
+  }
+}

@@ -1,0 +1,253 @@
+import {
+  CloseCode, ErrorCode, Limits, parseServerToAgentMessage, toServerFromAgent,
+  type AgentToServerMessage, type ServerToAgentMessage, type ServerToAgentPayloads,
+} from '@onsembl/protocol';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import type { Outbox } from '../command/outbox.js';
+import { reconnectDelayMs } from './backoff.js';
+import { AgentFatalError } from './fatal-error.js';
+import { Heartbeat } from './heartbeat.js';
+
+export type ConnectionAck = ServerToAgentPayloads['connection:ack'];
+/** Everything but connection:ack and heartbeat, which the connection handles itself. */
+export type CommandMessage = Exclude<ServerToAgentMessage, { type: 'connection:ack' | 'heartbeat' }>;
+
+export interface ConnectionSettings {
+  url: URL;
+  /** `url` with the token redacted: the only form that is logged. */
+  logUrl: string;
+  logger: Logger;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  reconnectDelaysMs: readonly number[];
+  reconnectJitter: number;
+}
+
+export interface ConnectionHandlers {
+  /** The agent:connect message, built fresh for every socket (its `running` list changes). */
+  connectMessage(): AgentToServerMessage;
+  onReady(ack: ConnectionAck): void;
+  onMessage(message: CommandMessage): void;
+  /** The send buffer went back under its low-water mark. */
+  onDrain(): void;
+  onDisconnected(info: { code: number; reason: string }): void;
+  onFatal(error: AgentFatalError): void;
+}
+
+/** Send-buffer marks for back-pressure: output waits above HIGH until the buffer is under LOW. */
+const SEND_BUFFER_HIGH_BYTES = 512 * 1024;
+const SEND_BUFFER_LOW_BYTES = 128 * 1024;
+/** How long a graceful close may take before the socket is dropped. */
+const CLOSE_WAIT_MS = 2_000;
+
+/**
+ * The agent's one connection to the server, kept alive forever: registers on every open socket,
+ * sends heartbeats, detects silence, reconnects with backoff, and stops only when told to or when
+ * the server says the identity is refused (4001) or taken over (4009).
+ */
+export class AgentConnection implements Outbox {
+  private socket: WebSocket | undefined;
+  private registered = false;
+  private congested = false;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private upgradeStatus: number | undefined;
+  private state: 'running' | 'stopped' | 'fatal' = 'running';
+  private readonly heartbeat: Heartbeat;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly settings: ConnectionSettings,
+    private readonly handlers: ConnectionHandlers,
+  ) {
+    this.logger = settings.logger;
+    this.heartbeat = new Heartbeat(
+      (sequence) => this.send(toServerFromAgent('heartbeat', { sequence })),
+      (silentForMs) => this.onSilence(silentForMs),
+    );
+  }
+
+  get ready(): boolean {
+    return this.registered && this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  get writable(): boolean {
+    return !this.congested;
+  }
+
+  start(): void {
+    this.open();
+  }
+
+  send(message: AgentToServerMessage): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(JSON.stringify(message), () => this.afterSend(socket));
+    if (socket.bufferedAmount > SEND_BUFFER_HIGH_BYTES) this.congested = true;
+  }
+
+  /** Stops reconnecting and closes the socket gracefully (what was sent before still goes out). */
+  async close(): Promise<void> {
+    this.state = 'stopped';
+    this.clearRetry();
+    this.heartbeat.stop();
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    if (socket.readyState === WebSocket.OPEN) {
+      socket.close(CloseCode.normal, 'agent stopping');
+      const timer = setTimeout(() => socket.terminate(), CLOSE_WAIT_MS);
+      await closed;
+      clearTimeout(timer);
+    } else {
+      socket.terminate();
+      await closed;
+    }
+  }
+
+  private open(): void {
+    this.retryTimer = undefined;
+    const socket = new WebSocket(this.settings.url, {
+      perMessageDeflate: { threshold: Limits.compressionThresholdBytes },
+      maxPayload: Limits.maxMessageBytes,
+      handshakeTimeout: this.settings.heartbeatTimeoutMs,
+    });
+    this.socket = socket;
+    this.registered = false;
+    this.congested = false;
+    this.upgradeStatus = undefined;
+    this.logger.debug({ url: this.settings.logUrl, attempt: this.attempt }, 'connecting');
+
+    socket.on('open', () => {
+      this.logger.debug({ url: this.settings.logUrl }, 'socket open, registering');
+      // Until connection:ack arrives, silence for heartbeatTimeoutMs also means a dead connection.
+      this.heartbeat.watch(this.settings.heartbeatTimeoutMs);
+      this.send(this.handlers.connectMessage());
+    });
+    socket.on('message', (data, isBinary) => {
+      if (socket !== this.socket) return;
+      try {
+        this.onMessage(data, isBinary);
+      } catch (error) {
+        // A bug in handling one message must not take the agent (and its running commands) down.
+        this.logger.error({ err: error }, 'failed to handle a message from the server');
+      }
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      // The server refused the upgrade itself (e.g. 401 for a bad token). Handled here so the status
+      // is known; terminate() then ends the attempt with a 'close' event.
+      this.upgradeStatus = response.statusCode;
+      socket.terminate();
+    });
+    socket.on('error', (error) => {
+      // Only the message: error objects of the HTTP layer can carry the request, and so the token.
+      this.logger.warn({ url: this.settings.logUrl, error: error.message }, 'socket error');
+    });
+    socket.on('close', (code, reason) => {
+      if (socket === this.socket) this.onClose(code, reason.toString('utf8'));
+    });
+  }
+
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    this.heartbeat.received();
+    if (isBinary) {
+      this.logger.warn('binary message from the server ignored');
+      return;
+    }
+    const parsed = parseServerToAgentMessage.parse(rawText(data));
+    if (!parsed.ok) {
+      this.logger.warn({ error: parsed.error, type: parsed.type }, 'invalid message from the server ignored');
+      return;
+    }
+    const message = parsed.message;
+    switch (message.type) {
+      case 'connection:ack':
+        return this.onAck(message.payload);
+      case 'heartbeat':
+        return; // Its arrival already fed the watchdog.
+      case 'error':
+        if (message.payload.code === ErrorCode.AUTH_FAILED) {
+          return this.fail(new AgentFatalError('auth-failed', `server refused the agent: ${message.payload.message}`));
+        }
+        this.logger.warn({ code: message.payload.code, message: message.payload.message, commandId: message.payload.commandId }, 'error from the server');
+        return this.handlers.onMessage(message);
+      default:
+        return this.handlers.onMessage(message);
+    }
+  }
+
+  private onAck(ack: ConnectionAck): void {
+    if (this.registered) {
+      this.logger.debug('repeated connection:ack ignored');
+      return;
+    }
+    this.registered = true;
+    this.attempt = 0;
+    // The server's timings win (a server may run faster heartbeats in tests, slower ones at scale).
+    const interval = ack.heartbeatIntervalMs > 0 ? ack.heartbeatIntervalMs : this.settings.heartbeatIntervalMs;
+    const timeout = ack.heartbeatTimeoutMs > 0 ? ack.heartbeatTimeoutMs : this.settings.heartbeatTimeoutMs;
+    this.heartbeat.start(interval, timeout);
+    this.logger.info({ url: this.settings.logUrl, agentId: ack.agentId, connectionId: ack.connectionId }, 'registered with the server');
+    this.handlers.onReady(ack);
+  }
+
+  private onClose(code: number, reason: string): void {
+    const wasRegistered = this.registered;
+    this.socket = undefined;
+    this.registered = false;
+    this.congested = false;
+    this.heartbeat.stop();
+    if (wasRegistered) {
+      this.logger.info({ code, reason }, 'disconnected from the server');
+      this.handlers.onDisconnected({ code, reason });
+    }
+    if (this.state !== 'running') return;
+    if (code === CloseCode.authFailed || this.upgradeStatus === 401 || this.upgradeStatus === 403) {
+      return this.fail(new AgentFatalError('auth-failed', `server refused the agent's token (${reason || code})`, this.upgradeStatus ?? code));
+    }
+    if (code === CloseCode.replaced) {
+      return this.fail(new AgentFatalError('replaced', 'another agent connected with the same identity', code));
+    }
+    this.scheduleReconnect(code);
+  }
+
+  private scheduleReconnect(code: number): void {
+    const delayMs = reconnectDelayMs(this.attempt, this.settings.reconnectDelaysMs, this.settings.reconnectJitter);
+    this.attempt++;
+    this.logger.info({ code, delayMs, attempt: this.attempt }, 'reconnecting');
+    this.retryTimer = setTimeout(() => this.open(), delayMs);
+  }
+
+  private fail(error: AgentFatalError): void {
+    if (this.state !== 'running') return;
+    this.state = 'fatal';
+    this.clearRetry();
+    this.heartbeat.stop();
+    this.logger.error({ reason: error.reason, code: error.code }, `${error.message}; not reconnecting`);
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.close(CloseCode.normal, 'agent giving up');
+    this.handlers.onFatal(error);
+  }
+
+  private onSilence(silentForMs: number): void {
+    this.logger.warn({ silentForMs }, 'nothing received from the server in time: dropping the connection');
+    this.socket?.terminate();
+  }
+
+  private afterSend(socket: WebSocket): void {
+    if (socket !== this.socket || !this.congested || socket.bufferedAmount >= SEND_BUFFER_LOW_BYTES) return;
+    this.congested = false;
+    this.handlers.onDrain();
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+}
+
+function rawText(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}

@@ -1,0 +1,74 @@
+import { StringDecoder } from 'node:string_decoder';
+import { escapeSafeCut } from './escape-boundary.js';
+import { prefixLengthWithinBytes } from './utf8-boundary.js';
+
+export interface ChunkerOptions {
+  /** Largest chunk, in UTF-8 bytes of the decoded text (Limits.outputChunkBytes on the wire). */
+  maxBytes: number;
+  /** How far back (in characters) a cut looks for the start of an escape sequence to keep whole. */
+  escapeLookback: number;
+}
+
+/**
+ * Turns a stream of PTY reads into text chunks of at most `maxBytes` UTF-8 bytes, cut only between
+ * whole characters and outside escape sequences. Pure and synchronous: when to flush a partial
+ * chunk is OutputBatcher's decision.
+ *
+ * A multi-byte character split across reads is held by the decoder until it is complete; an
+ * escape sequence still open at a cut stays in the buffer and starts the next chunk.
+ */
+export class OutputChunker {
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+  private pendingBytes = 0;
+
+  constructor(private readonly options: ChunkerOptions) {
+    if (options.maxBytes < 4) throw new RangeError('maxBytes must hold at least one character (4 bytes)');
+  }
+
+  /** Whether text is waiting (a partial chunk or a held-back escape sequence). */
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** Adds one read; returns the chunks that became full. */
+  push(input: Buffer | string): string[] {
+    const text = typeof input === 'string' ? input : this.decoder.write(input);
+    if (text.length === 0) return [];
+    this.pending += text;
+    this.pendingBytes += Buffer.byteLength(text, 'utf8');
+    const chunks: string[] = [];
+    while (this.pendingBytes >= this.options.maxBytes) {
+      const sizeCut = prefixLengthWithinBytes(this.pending, this.options.maxBytes);
+      const safeCut = escapeSafeCut(this.pending, sizeCut, this.options.escapeLookback);
+      // safeCut is 0 only if one sequence fills the whole chunk (longer than the lookback would allow
+      // when it is real): cut it by size rather than stall.
+      chunks.push(this.take(safeCut > 0 ? safeCut : sizeCut));
+    }
+    return chunks;
+  }
+
+  /**
+   * Emits what is pending (the batch period elapsed). An escape sequence still open at the end is
+   * kept for the next read unless `force` is set (it has waited long enough).
+   */
+  flush(force = false): string[] {
+    if (this.pending.length === 0) return [];
+    const cut = force ? this.pending.length : escapeSafeCut(this.pending, this.pending.length, this.options.escapeLookback);
+    return cut === 0 ? [] : [this.take(cut)];
+  }
+
+  /** The stream ended: emits everything, including a trailing incomplete character (as U+FFFD). */
+  end(): string[] {
+    const chunks = this.push(this.decoder.end());
+    if (this.pending.length > 0) chunks.push(this.take(this.pending.length));
+    return chunks;
+  }
+
+  private take(length: number): string {
+    const chunk = this.pending.slice(0, length);
+    this.pending = this.pending.slice(length);
+    this.pendingBytes -= Buffer.byteLength(chunk, 'utf8');
+    return chunk;
+  }
+}
