@@ -1,1 +1,12 @@
-export {};
+export { OnsemblClient } from './client.js';
+export type { ClientOptions } from './options.js';
+export { ConnectionState } from './types.js';
+export type {
+  AgentInfo, ClientEvents, CommandRequest, CommandStatusPayload, ConnectionAck, ConnectionStatus, DisconnectReason,
+  EmergencyStopEvent, ErrorPayload, OutputChunk, OutputGap, Position, QueueEntry, QueueUpdate,
+} from './types.js';
+export { ClientError, ProtocolError, type ClientErrorCode } from './errors.js';
+export { defaultReconnectPolicy, retryDelayMs, type ReconnectPolicy } from './backoff.js';
+export { systemClock, type Clock } from './clock.js';
+export { dashboardUrlFor, type AuthMode, type WebSocketConstructor, type WebSocketLike, type SocketEvent } from './socket.js';
+export type { CommandEvent, CommandHandlers } from './command-events.js';

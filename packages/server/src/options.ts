@@ -29,6 +29,8 @@ export interface ServerOptions {
   messagesPerSecond?: number;
   commandsPerMinute?: number;
   dashboardSendBufferBytes?: number;
+  /** An HTTP request (or upgrade) whose headers have not all arrived by then is dropped (slowloris). */
+  slowRequestTimeoutMs?: number;
 }
 
 export type ResolvedServerOptions = Required<
@@ -58,5 +60,6 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     messagesPerSecond: options.messagesPerSecond ?? RateLimits.messagesPerSecond,
     commandsPerMinute: options.commandsPerMinute ?? RateLimits.commandsPerMinute,
     dashboardSendBufferBytes: options.dashboardSendBufferBytes ?? Limits.dashboardSendBufferBytes,
+    slowRequestTimeoutMs: options.slowRequestTimeoutMs ?? 10_000,
   };
 }

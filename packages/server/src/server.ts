@@ -68,12 +68,13 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const endpoints = new Endpoints(context);
   const webRoot = options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot());
   const http: Server = createServer(
+    // Node checks header/request timeouts only every connectionsCheckingInterval (30 s by default).
+    { connectionsCheckingInterval: Math.min(1_000, options.slowRequestTimeoutMs), headersTimeout: options.slowRequestTimeoutMs },
     createRequestHandler(context, { dashboards: () => endpoints.dashboards.size, agents: () => endpoints.agents.size }, webRoot),
   );
   // Bounds for hostile clients: header count and size, and slow requests.
   http.maxHeadersCount = 100;
-  http.headersTimeout = 10_000;
-  http.requestTimeout = 30_000;
+  http.requestTimeout = Math.max(30_000, options.slowRequestTimeoutMs);
   http.on('upgrade', (req, socket, head) => endpoints.handleUpgrade(req, socket, head));
   http.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

@@ -11,6 +11,9 @@ export interface ServerFlags {
   allowOrigin?: string[];
   heartbeatTimeout?: number;
   defaultTimeout?: number;
+  messagesPerSecond?: number;
+  commandsPerMinute?: number;
+  heartbeatInterval?: number;
 }
 
 export function serverOptionsFrom(flags: ServerFlags) {
@@ -22,6 +25,9 @@ export function serverOptionsFrom(flags: ServerFlags) {
     ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
     ...(flags.heartbeatTimeout ? { heartbeatTimeoutMs: flags.heartbeatTimeout } : {}),
     ...(flags.defaultTimeout ? { defaultTimeoutMs: flags.defaultTimeout } : {}),
+    ...(flags.heartbeatInterval ? { heartbeatIntervalMs: flags.heartbeatInterval } : {}),
+    ...(flags.messagesPerSecond ? { messagesPerSecond: flags.messagesPerSecond } : {}),
+    ...(flags.commandsPerMinute ? { commandsPerMinute: flags.commandsPerMinute } : {}),
   };
 }
 
@@ -34,7 +40,10 @@ export function withServerFlags(cmd: Command): Command {
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent', 'info')
     .option('--allow-origin <origin...>', 'extra browser Origins allowed to connect (* = any)')
     .option('--heartbeat-timeout <ms>', 'close connections silent this long (default 60000)', parsePositiveInt)
-    .option('--default-timeout <ms>', 'timeout for commands that name none (default: none)', parsePositiveInt);
+    .option('--default-timeout <ms>', 'timeout for commands that name none (default: none)', parsePositiveInt)
+    .option('--heartbeat-interval <ms>', 'expected heartbeat interval of clients (default 30000)', parsePositiveInt)
+    .option('--messages-per-second <n>', 'per-dashboard message rate limit (default 100)', parsePositiveInt)
+    .option('--commands-per-minute <n>', 'per-dashboard command request limit (default 10)', parsePositiveInt);
 }
 
 export function registerServerCommand(program: Command): void {

@@ -1,0 +1,75 @@
+import type { AgentInfo, CommandStatusPayload, ErrorPayload, Position, QueueEntry, ServerToDashboardPayloads } from '@onsembl/protocol';
+
+/** spec "Connection States". */
+export const ConnectionState = {
+  CONNECTING: 'CONNECTING',
+  CONNECTED: 'CONNECTED',
+  RECONNECTING: 'RECONNECTING',
+  DISCONNECTED: 'DISCONNECTED',
+} as const;
+export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
+
+/** Why the client is DISCONNECTED, which tells the UI what to offer. */
+export type DisconnectReason =
+  /** Never connected yet, or `close()` was called. */
+  | 'closed'
+  /** `maxFailures` attempts in a row failed: automatic retries stopped, offer `reconnect()`. */
+  | 'gave-up'
+  /** The token was refused (AUTH_FAILED, close 4001/4003): ask for a new one, then `setToken` + `reconnect()`. */
+  | 'auth-failed';
+
+/** Everything a connection indicator needs, as one immutable snapshot. */
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Consecutive failed attempts since the last successful connection. */
+  failures: number;
+  /** When the next automatic attempt starts (ms since epoch), or null when none is scheduled. */
+  nextRetryAt: number | null;
+  /** Set when DISCONNECTED. */
+  reason: DisconnectReason | null;
+  /** True when automatic retries have stopped and only `reconnect()` will try again. */
+  manualReconnectRequired: boolean;
+  /** Human-readable cause of the last failure or disconnection, for display. */
+  lastError: string | null;
+  /** Server's token expiry from the last `connection:ack` or `token:refreshed`. */
+  tokenExpiresAt: number | null;
+}
+
+export type OutputChunk = ServerToDashboardPayloads['terminal:output'];
+export type OutputGap = ServerToDashboardPayloads['output:gap'];
+export type EmergencyStopEvent = ServerToDashboardPayloads['emergency:stop'];
+export type QueueUpdate = ServerToDashboardPayloads['command:queue'];
+export type ConnectionAck = ServerToDashboardPayloads['connection:ack'];
+
+export interface ClientEvents extends Record<string, unknown> {
+  /** The connection snapshot changed. */
+  state: ConnectionStatus;
+  /** Connected (acknowledged); `resumed` is true when the server replays what was missed. */
+  connected: { ack: ConnectionAck; resumed: boolean };
+  /**
+   * The server could not resume from the last position (new epoch, too old, or no resume at all
+   * after a reconnect): drop derived state (queues, running commands) and rebuild it from the fresh
+   * `agent:list` and queue events that follow.
+   */
+  reset: undefined;
+  agents: readonly AgentInfo[];
+  agent: AgentInfo;
+  output: OutputChunk;
+  status: CommandStatusPayload;
+  queue: QueueUpdate;
+  gap: OutputGap;
+  emergency: EmergencyStopEvent;
+  /** A server error not answered through a request's promise (those reject the promise instead). */
+  serverError: ErrorPayload;
+  /** Every valid incoming message, for logging and tools. */
+  message: { type: string; payload: unknown; position?: Position };
+}
+
+export interface CommandRequest {
+  agentId: string;
+  command: string;
+  priority: 'low' | 'normal' | 'high';
+  timeoutMs?: number;
+}
+
+export type { AgentInfo, CommandStatusPayload, ErrorPayload, Position, QueueEntry };

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { SlidingWindow } from './sliding-window.js';
+
+describe('SlidingWindow', () => {
+  it('lets exactly `limit` events through in any window, sliding', () => {
+    const w = new SlidingWindow(3, 1_000);
+    expect([w.take(0), w.take(100), w.take(200), w.take(300)]).toEqual([true, true, true, false]);
+    expect(w.take(999)).toBe(false); // the event at 0 is still inside (999 - 0 < 1000)
+    expect(w.take(1_000)).toBe(true); // it just left
+    expect(w.take(1_050)).toBe(false);
+    expect(w.take(1_100)).toBe(true);
+  });
+
+  it('does not count refused events', () => {
+    const w = new SlidingWindow(1, 1_000);
+    expect(w.take(0)).toBe(true);
+    for (let t = 1; t < 1_000; t += 10) expect(w.take(t)).toBe(false);
+    expect(w.take(1_000)).toBe(true);
+  });
+
+  it('keeps large limits in constant memory and still limits', () => {
+    const w = new SlidingWindow(1_000_000, 1_000);
+    let accepted = 0;
+    for (let i = 0; i < 1_500_000; i++) if (w.take(500)) accepted++;
+    expect(accepted).toBe(1_000_000);
+    expect(w.take(2_600)).toBe(true); // two windows later everything is forgotten
+  });
+});

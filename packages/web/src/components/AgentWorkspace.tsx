@@ -1,0 +1,33 @@
+import type { AgentInfo } from '@onsembl/client';
+import { historyOf, queueOf, runningCommand, type DashboardState } from '../state/dashboard-state.js';
+import type { Session } from '../state/session.js';
+import { CommandForm } from './CommandForm.js';
+import { HistoryList } from './HistoryList.js';
+import { QueueList } from './QueueList.js';
+import { RunningCommand } from './RunningCommand.js';
+import { TerminalPanel } from './TerminalPanel.js';
+
+interface Props {
+  session: Session;
+  state: DashboardState;
+  agent: AgentInfo;
+  color: string;
+}
+
+/** The selected agent: its terminal and command form, and beside them what runs, waits and ran. */
+export function AgentWorkspace({ session, state, agent, color }: Props) {
+  const connected = state.connection.state === 'CONNECTED';
+  return (
+    <div className="workspace" data-testid="workspace" data-agent-name={agent.name}>
+      <section className="main-column" aria-label={`Terminal of ${agent.name}`}>
+        <TerminalPanel session={session} agent={agent} color={color} />
+        <CommandForm session={session} agent={agent} disabled={!connected} />
+      </section>
+      <aside className="side-column" aria-label={`Commands of ${agent.name}`}>
+        <RunningCommand session={session} command={runningCommand(state, agent.id)} disabled={!connected} />
+        <QueueList session={session} queue={queueOf(state, agent.id)} disabled={!connected} />
+        <HistoryList rows={historyOf(state, agent.id)} />
+      </aside>
+    </div>
+  );
+}

@@ -1,0 +1,58 @@
+import type { AgentInfo } from '@onsembl/client';
+import type { CSSProperties } from 'react';
+import { useEffect, useRef } from 'react';
+import type { Session } from '../state/session.js';
+import { TerminalSearch } from './TerminalSearch.js';
+
+interface Props {
+  session: Session;
+  agent: AgentInfo;
+  color: string;
+}
+
+/** Shows the agent's long-lived xterm terminal; it is moved in here, not recreated, on each switch. */
+export function TerminalPanel({ session, agent, color }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const terminal = session.terminals.get(agent.id);
+
+  useEffect(() => {
+    const element = host.current;
+    if (!element) return;
+    element.replaceChildren();
+    terminal.attach(element);
+    const observer = new ResizeObserver(() => terminal.fit());
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [terminal]);
+
+  const copy = async () => {
+    const text = terminal.term.getSelection() || terminal.text();
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // Clipboard needs a secure context or permission; selecting + Ctrl/Cmd+C still works.
+    }
+  };
+
+  return (
+    <div className="terminal-panel" style={{ '--agent-color': color } as CSSProperties}>
+      <div className="terminal-toolbar">
+        <span className="agent-swatch" aria-hidden="true" />
+        <h2 className="terminal-title" data-testid="terminal-title">
+          {agent.name}
+        </h2>
+        <span className="agent-type">{agent.type}</span>
+        <span className={`badge status-${agent.status}`}>{agent.status}</span>
+        <div className="spacer" />
+        <TerminalSearch terminal={terminal} />
+        <button type="button" className="ghost small" onClick={() => void copy()} title="Copy the selection, or everything when nothing is selected">
+          Copy
+        </button>
+        <button type="button" className="ghost small" onClick={() => terminal.clear()} title="Clear this terminal's scrollback (on this dashboard only)">
+          Clear
+        </button>
+      </div>
+      <div className="terminal-host" ref={host} data-testid="terminal" data-agent-name={agent.name} />
+    </div>
+  );
+}

@@ -1,0 +1,92 @@
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon, type ISearchOptions } from '@xterm/addon-search';
+import { Terminal } from '@xterm/xterm';
+
+const THEME = {
+  background: '#0d1117', foreground: '#d6dde6', cursor: '#0d1117', selectionBackground: '#3a5a85',
+  black: '#1b2230', red: '#ff6b6b', green: '#4cd37c', yellow: '#f5c451', blue: '#5aa7ff', magenta: '#d38cf5',
+  cyan: '#44d1df', white: '#d6dde6', brightBlack: '#6b7789',
+};
+
+export const SEARCH_DECORATIONS: ISearchOptions['decorations'] = {
+  matchBackground: '#5a4a12', matchOverviewRuler: '#f5c451', activeMatchBackground: '#b3801a', activeMatchColorOverviewRuler: '#ffdd77',
+};
+
+/**
+ * One agent's xterm.js terminal. It lives as long as the dashboard, whether shown or not, so
+ * switching agents keeps every terminal's scrollback; output written before it is first shown is
+ * kept in its buffer.
+ */
+export class AgentTerminal {
+  readonly term: Terminal;
+  readonly search = new SearchAddon();
+  readonly #fit = new FitAddon();
+  #opened = false;
+  #atLineStart = true;
+
+  constructor() {
+    this.term = new Terminal({
+      convertEol: true, // agents without a PTY send bare \n
+      disableStdin: true, // output only: commands go through the command form
+      screenReaderMode: true, // an accessibility tree of the text, for assistive tech and tests
+      scrollback: 10_000,
+      allowProposedApi: true, // search decorations
+      cursorBlink: false,
+      cursorStyle: 'underline',
+      cursorInactiveStyle: 'none',
+      fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',
+      fontSize: 13,
+      theme: THEME,
+    });
+    this.term.loadAddon(this.#fit);
+    this.term.loadAddon(this.search);
+  }
+
+  /** Shows the terminal in `host` (the first time) and sizes it to fit. */
+  attach(host: HTMLElement): void {
+    if (!this.#opened) {
+      this.term.open(host);
+      this.#opened = true;
+    } else if (this.term.element && this.term.element.parentElement !== host) {
+      host.appendChild(this.term.element);
+    }
+    this.fit();
+  }
+
+  fit(): void {
+    if (!this.#opened || !this.term.element?.isConnected) return;
+    try {
+      this.#fit.fit();
+    } catch {
+      // Hidden hosts have no size; the next fit after they are shown does the work.
+    }
+  }
+
+  write(data: string): void {
+    if (data.length === 0) return;
+    this.term.write(data);
+    this.#atLineStart = data.endsWith('\n');
+  }
+
+  /** Writes a whole line of our own, starting on a fresh line even if the output did not end with one. */
+  writeLine(line: string): void {
+    this.write(this.#atLineStart ? line : `\r\n${line}`);
+  }
+
+  /** The whole buffer as text (for copy when nothing is selected). */
+  text(): string {
+    const buffer = this.term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
+    while (lines.length > 0 && lines.at(-1) === '') lines.pop();
+    return lines.join('\n');
+  }
+
+  clear(): void {
+    this.term.clear();
+  }
+
+  dispose(): void {
+    this.term.dispose();
+  }
+}

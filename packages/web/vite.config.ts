@@ -1,0 +1,26 @@
+import { defineConfig } from 'vite';
+
+// The server (default port 3001) serves the built files; in `vite dev` the WebSocket is proxied to it.
+const serverUrl = process.env.ONSEMBL_SERVER_URL ?? 'http://localhost:3001';
+
+export default defineConfig({
+  root: import.meta.dirname,
+  base: './',
+  // Workspace packages resolve to their TypeScript sources, so the build never bundles a stale dist.
+  resolve: { conditions: ['source', 'browser', 'module', 'import', 'default'] },
+  oxc: { jsx: { runtime: 'automatic' } },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 1024,
+    rolldownOptions: {
+      // The protocol package builds its schemas and validators at import time; the dashboard uses only
+      // its constants and types. Treating it as side-effect free drops the schema library from the bundle
+      // (and the validator compiler, which would need 'unsafe-eval' under a strict CSP).
+      treeshake: { moduleSideEffects: (id: string) => !id.includes('/packages/protocol/') },
+    },
+  },
+  server: { proxy: { '/ws': { target: serverUrl, ws: true }, '/health': serverUrl } },
+});
