@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { spawnAgent } from '../support/agent-process.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -69,11 +69,12 @@ describe('end to end: a real agent process running real commands', () => {
     expect(tty.final.payload).toMatchObject({ status: 'completed', exitCode: 0 });
     expect(outputOf(tty.mine).map((m) => m.payload.data).join('')).toContain('\u001b[31mred\u001b[0m é');
 
-    const agentStatuses = dashboard.messages
+    const agentStatuses = () => dashboard.messages
       .filter((m) => m.type === 'agent:status')
       .map((m) => (m.payload.agent as { status: string }).status);
-    expect(agentStatuses).toContain('busy');
-    expect(agentStatuses.at(-1)).toBe('online');
+    expect(agentStatuses()).toContain('busy');
+    // Idle again once the last command finished.
+    await vi.waitFor(() => expect(agentStatuses().at(-1)).toBe('online'));
   });
 
   it('queues per agent by priority then arrival, with positions, one command at a time', async () => {
@@ -91,8 +92,7 @@ describe('end to end: a real agent process running real commands', () => {
     expect((full.payload.queue as Array<{ command: string; position: number }>).map((q) => [q.position, q.command])).toEqual([
       [1, 'echo high-1'], [2, 'echo high-2'], [3, 'echo normal-1'], [4, 'echo low-1'], [5, 'echo low-2'],
     ]);
-    await dashboard.waitFor('command:queue', (p) => (p.queue as unknown[]).length === 0 && dashboard.messages.filter((m) => m.type === 'command:status' && m.payload.status === 'completed').length >= 6, 20_000);
-    await dashboard.waitFor('command:status', (p) => p.command === 'echo low-2' && p.status === 'completed');
+    await dashboard.waitFor('command:status', (p) => p.command === 'echo low-2' && p.status === 'completed', 20_000);
     const started = dashboard.messages
       .filter((m) => m.type === 'command:status' && m.payload.status === 'running')
       .map((m) => m.payload.command);

@@ -23,7 +23,8 @@ describe('a slow dashboard', () => {
     for (let sequence = 1; sequence <= chunks; sequence++) {
       const data = randomBytes(Math.floor((Limits.outputChunkBytes * 3) / 4) - 8).toString('base64');
       agent.send('terminal:output', { commandId, sequence, stream: 'stdout', data });
-      if (sequence % 200 === 0) await new Promise((r) => setImmediate(r));
+      // Paced by the reading dashboard (a reader that keeps up), never by the paused one.
+      if (sequence % 20 === 0) await fast.waitFor('terminal:output', (p) => p.sequence === sequence - 10, 60_000);
     }
     agent.send('command:exit', { commandId, exitCode: 0, signal: null, durationMs: 1, lastSequence: chunks, outcome: 'exited' });
 

@@ -252,9 +252,9 @@ export class Scheduler {
         message: `Command ${command.id} exceeded its timeout of ${command.timeoutMs} ms`,
       }));
     }
+    this.registry.setCurrentCommand(agentId, null);
     await this.writes;
     link.send(toAgent('command:ack', { commandId: command.id }));
-    this.registry.setCurrentCommand(agentId, null);
     this.dispatch(agentId);
   }
 
