@@ -9,6 +9,7 @@ import { SqliteStore } from './adapters/sqlite-store.js';
 import { loadOrCreateSecret } from './auth/secret.js';
 import { TokenService } from './auth/tokens.js';
 import { Broadcaster } from './core/broadcaster.js';
+import { EventLog } from './core/event-log.js';
 import { OutputPipeline } from './core/output-pipeline.js';
 import { Registry } from './core/registry.js';
 import { Scheduler } from './core/scheduler.js';
@@ -52,7 +53,8 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const tokens = new TokenService(secret);
   const store = input.store ?? new SqliteStore(join(options.dataDir, 'onsembl.db'));
   const bus = input.bus ?? new MemoryBus();
-  const broadcaster = new Broadcaster(bus);
+  const eventLog = await EventLog.open(store, logger);
+  const broadcaster = new Broadcaster(bus, eventLog);
   await broadcaster.start();
   const registry = new Registry(store, broadcaster);
   await registry.load();
@@ -64,7 +66,9 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   }, logger);
   await scheduler.load();
 
-  const context: SessionContext = { options, logger, tokens, store, registry, scheduler, broadcaster, serverVersion: SERVER_VERSION };
+  const context: SessionContext = {
+    options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, serverVersion: SERVER_VERSION,
+  };
   const endpoints = new Endpoints(context);
   const webRoot = options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot());
   const http: Server = createServer(
@@ -98,6 +102,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await scheduler.close();
+      await eventLog.flush();
       await broadcaster.stop();
       await bus.close();
       await store.close();

@@ -49,4 +49,20 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (command_id, sequence)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE events (offset INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, text TEXT NOT NULL);
+  CREATE INDEX events_by_time ON events (created_at);
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT,
+    remote TEXT
+  );
+  CREATE INDEX audit_by_time ON audit (at);
+  CREATE INDEX output_by_time ON output (created_at);
+  `,
 ];

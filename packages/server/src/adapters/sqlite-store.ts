@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { CommandStatus, AgentType, OutputStream, Priority } from '@onsembl/protocol';
 import type {
-  AgentRecord, CommandFilter, CommandPatch, CommandRecord, OutputChunk, Store,
+  AgentRecord, AuditEntry, AuditFilter, CommandFilter, CommandPatch, CommandRecord, OutputChunk, RetentionCutoffs,
+  Store, StoredEvent,
 } from '../ports/store.js';
+import { SqliteHistory } from './sqlite-history.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 interface CommandRow {
@@ -43,6 +45,7 @@ export class SqliteStore implements Store {
   private readonly statements;
   private readonly patchStatements = new Map<string, Database.Statement>();
   private readonly appendMany: (chunks: readonly OutputChunk[]) => void;
+  private readonly history: SqliteHistory;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -70,6 +73,7 @@ export class SqliteStore implements Store {
       readOutput: db.prepare(`SELECT command_id, sequence, stream, data, created_at FROM output
         WHERE command_id = ? AND sequence > ? ORDER BY sequence LIMIT ?`),
     };
+    this.history = new SqliteHistory(db);
     const append = this.statements.appendOutput;
     this.appendMany = db.transaction((chunks: readonly OutputChunk[]) => {
       for (const c of chunks) append.run(c.commandId, c.sequence, c.stream, c.data, c.createdAt);
@@ -183,6 +187,30 @@ export class SqliteStore implements Store {
   async lastOutputSequence(commandId: string): Promise<number> {
     const row = this.statements.lastSequence.get(commandId) as { last: number | null };
     return row.last ?? 0;
+  }
+
+  async appendEvents(events: readonly StoredEvent[]): Promise<void> {
+    this.history.appendEvents(events);
+  }
+
+  async readEvents(afterOffset: number, limit: number): Promise<StoredEvent[]> {
+    return this.history.readEvents(afterOffset, limit);
+  }
+
+  async eventBounds(): Promise<{ first: number; last: number }> {
+    return this.history.eventBounds();
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    this.history.appendAudit(entries);
+  }
+
+  async listAudit(filter: AuditFilter): Promise<Array<AuditEntry & { id: number }>> {
+    return this.history.listAudit(filter);
+  }
+
+  async purge(cutoffs: RetentionCutoffs): Promise<{ output: number; audit: number; events: number }> {
+    return this.history.purge(cutoffs);
   }
 
   async close(): Promise<void> {

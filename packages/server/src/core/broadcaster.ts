@@ -1,5 +1,6 @@
 import type { ServerToDashboardMessage } from '@onsembl/protocol';
 import { BusTopic, type Bus } from '../ports/bus.js';
+import type { EventLog } from './event-log.js';
 
 /** What a dashboard outbox needs to know about an output event to drop it under pressure. */
 export interface OutputMeta {
@@ -10,21 +11,23 @@ export interface OutputMeta {
 
 /** A local receiver of serialised events (one per dashboard socket on this node). */
 export interface EventSink {
-  deliver(text: string, output: OutputMeta | undefined): void;
+  /** `offset` is the event's position in the event log (docs/delivery.md). */
+  deliver(text: string, output: OutputMeta | undefined, offset: number): void;
 }
 
 const SEPARATOR = '\n';
 
 /**
- * Fans events out to every dashboard. Each event is serialised exactly once, published on the bus,
- * and the same string is handed to every local sink. Output events carry a small header so every
- * node can apply the slow-consumer policy without parsing the JSON again.
+ * Fans events out to every dashboard. Each event gets its position in the event log, is serialised
+ * exactly once, published on the bus, and the same string is handed to every local sink. A small
+ * header (offset, and for output the command, agent and sequence) lets every node apply the resume
+ * and slow-consumer rules without parsing the JSON again.
  */
 export class Broadcaster {
   private readonly sinks = new Set<EventSink>();
   private unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(private readonly bus: Bus) {}
+  constructor(private readonly bus: Bus, private readonly log: EventLog) {}
 
   async start(): Promise<void> {
     this.unsubscribe = await this.bus.subscribe(BusTopic.dashboardEvents, (message) => this.fanOut(message));
@@ -43,11 +46,14 @@ export class Broadcaster {
   }
 
   broadcast(message: ServerToDashboardMessage): void {
+    const position = this.log.next();
+    message.position = position;
     const text = JSON.stringify(message);
-    let header = '';
+    this.log.record(position.offset, text);
+    let header = String(position.offset);
     if (message.type === 'terminal:output') {
       const p = message.payload;
-      header = `${p.commandId} ${p.agentId} ${p.sequence}`;
+      header += ` ${p.commandId} ${p.agentId} ${p.sequence}`;
     }
     void this.bus.publish(BusTopic.dashboardEvents, header + SEPARATOR + text);
   }
@@ -55,12 +61,10 @@ export class Broadcaster {
   private fanOut(message: string): void {
     const cut = message.indexOf(SEPARATOR);
     const text = message.slice(cut + 1);
-    let output: OutputMeta | undefined;
-    if (cut > 0) {
-      const [commandId = '', agentId = '', sequence = '0'] = message.slice(0, cut).split(' ');
-      output = { commandId, agentId, sequence: Number(sequence) };
-    }
-    for (const sink of this.sinks) sink.deliver(text, output);
+    const [offset = '0', commandId, agentId = '', sequence = '0'] = message.slice(0, cut).split(' ');
+    const output: OutputMeta | undefined = commandId === undefined ? undefined : { commandId, agentId, sequence: Number(sequence) };
+    const at = Number(offset);
+    for (const sink of this.sinks) sink.deliver(text, output, at);
   }
 
   async stop(): Promise<void> {

@@ -51,6 +51,43 @@ export interface CommandFilter {
   before?: number;
 }
 
+/** One dashboard event as it was sent, at its position in the store's history. */
+export interface StoredEvent {
+  offset: number;
+  text: string;
+  createdAt: number;
+}
+
+export interface AuditEntry {
+  at: number;
+  /** Token subject, or '-' when unauthenticated. */
+  actor: string;
+  role: 'dashboard' | 'agent' | 'anonymous';
+  /** e.g. auth.failed, dashboard.connected, command.requested, command.interrupted, emergency.stop */
+  action: string;
+  /** What it acted on: an agent id, a command id. */
+  target?: string | undefined;
+  detail?: Record<string, unknown> | undefined;
+  remote?: string | undefined;
+}
+
+export interface AuditFilter {
+  since?: number;
+  until?: number;
+  actor?: string;
+  action?: string;
+  limit?: number;
+  /** Keyset pagination: only entries with a smaller id (newest first). */
+  beforeId?: number;
+}
+
+export interface RetentionCutoffs {
+  /** Output chunks created before this are deleted. */
+  outputBefore: number;
+  auditBefore: number;
+  eventsBefore: number;
+}
+
 /**
  * The storage port. Asynchronous on purpose, though the embedded SQLite adapter is synchronous
  * underneath: PostgreSQL fits behind the same signatures later.
@@ -71,6 +108,15 @@ export interface Store {
   readOutput(commandId: string, afterSequence: number, limit?: number): Promise<OutputChunk[]>;
   /** Highest stored output sequence of a command (0 when none). */
   lastOutputSequence(commandId: string): Promise<number>;
+  /** Appends dashboard events (offsets increase by one) in one transaction. */
+  appendEvents(events: readonly StoredEvent[]): Promise<void>;
+  readEvents(afterOffset: number, limit: number): Promise<StoredEvent[]>;
+  /** Oldest and newest stored offsets; {first: 0, last: 0} when none was ever stored. */
+  eventBounds(): Promise<{ first: number; last: number }>;
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  listAudit(filter: AuditFilter): Promise<Array<AuditEntry & { id: number }>>;
+  /** Deletes what retention no longer keeps; returns how many rows of each went. */
+  purge(cutoffs: RetentionCutoffs): Promise<{ output: number; audit: number; events: number }>;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import {
   CloseCode, ErrorCode, parseDashboardMessage, ProtocolError, Role, toDashboard,
-  type DashboardToServerMessage, type ServerToDashboardMessage,
+  type DashboardToServerMessage, type Position, type ServerToDashboardMessage, type ServerToDashboardPayloads,
 } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import type { VerifiedToken } from '../auth/tokens.js';
@@ -10,6 +10,7 @@ import type { EventSink, OutputMeta } from '../core/broadcaster.js';
 import { statusPayload } from '../core/command-status.js';
 import { Outbox } from '../transport/outbox.js';
 import { DashboardLimits, type LimitVerdict } from './dashboard-limits.js';
+import { Replay } from './replay.js';
 import type { SessionContext } from './session-context.js';
 import { errorText, frameText } from './socket-messages.js';
 
@@ -28,6 +29,8 @@ export class DashboardSession implements EventSink {
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly limits: DashboardLimits;
   private clientInfo: Record<string, unknown> | undefined;
+  /** Set while a resumed session is being sent what it missed. */
+  private replay: Replay | undefined;
   lastReceivedAt = Date.now();
   private readonly log: Logger;
 
@@ -48,7 +51,7 @@ export class DashboardSession implements EventSink {
   /** Called by the endpoint: authenticated by URL token, or wait for dashboard:connect. */
   start(token: VerifiedToken | undefined): void {
     if (token) {
-      this.authenticated(token, undefined);
+      void this.authenticated(token, undefined);
       return;
     }
     this.authTimer = setTimeout(() => {
@@ -60,8 +63,9 @@ export class DashboardSession implements EventSink {
     return this.token;
   }
 
-  deliver(text: string, output: OutputMeta | undefined): void {
-    this.outbox.push(text, output);
+  deliver(text: string, output: OutputMeta | undefined, offset: number): void {
+    if (this.replay) this.replay.hold(text, output, offset);
+    else this.outbox.push(text, output);
   }
 
   private send(message: ServerToDashboardMessage): void {
@@ -158,7 +162,7 @@ export class DashboardSession implements EventSink {
       this.watchExpiry(result.token);
       return;
     }
-    this.authenticated(result.token, this.clientInfo);
+    await this.authenticated(result.token, this.clientInfo, message.payload.resume);
   }
 
   /** A session lives as long as its token: refresh in-band before expiry, or it ends with AUTH_FAILED. */
@@ -173,24 +177,45 @@ export class DashboardSession implements EventSink {
     this.expiryTimer.unref();
   }
 
-  private authenticated(token: VerifiedToken, clientInfo: Record<string, unknown> | undefined): void {
+  /**
+   * Starts the session: ack, then either the events after the client's position (recovered) or the
+   * current state (agents, queues, running commands). Tokens are checked before any of it.
+   */
+  private async authenticated(token: VerifiedToken, clientInfo: Record<string, unknown> | undefined, resume?: Position): Promise<void> {
     clearTimeout(this.authTimer);
     this.token = token;
     this.watchExpiry(token);
-    this.log.info({ sub: token.sub, remote: this.remote, clientInfo }, 'dashboard connected');
-    const { options, registry, scheduler, broadcaster } = this.ctx;
-    this.send(toDashboard('connection:ack', {
+    this.log.info({ sub: token.sub, remote: this.remote, clientInfo, resume }, 'dashboard connected');
+    const { options, eventLog, broadcaster } = this.ctx;
+    const recovered = resume === undefined ? undefined : await eventLog.canResumeFrom(resume);
+    if (recovered) this.replay = new Replay(eventLog, this.outbox, () => this.ws.readyState === this.ws.OPEN);
+    // Subscribed before the head is read, so no event falls between the ack's position and live ones.
+    broadcaster.add(this);
+    const ack: ServerToDashboardPayloads['connection:ack'] = {
       connectionId: this.connectionId,
       serverVersion: this.ctx.serverVersion,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       tokenExpiresAt: token.expiresAt,
-    }));
+      position: eventLog.head,
+    };
+    if (recovered !== undefined) ack.recovered = recovered;
+    this.send(toDashboard('connection:ack', ack));
+    if (this.replay && resume) {
+      await this.replay.run(resume);
+      this.replay = undefined;
+    } else {
+      this.sendState();
+    }
+  }
+
+  /** The whole current picture, for a dashboard that starts from nothing. */
+  private sendState(): void {
+    const { registry, scheduler } = this.ctx;
     this.send(toDashboard('agent:list', { agents: registry.list() }));
     const { queues, running } = scheduler.snapshot();
     for (const q of queues) this.send(toDashboard('command:queue', q));
     for (const command of running) this.send(toDashboard('command:status', statusPayload(command)));
-    broadcaster.add(this);
   }
 
   private async commandRequest(message: Msg<'command:request'>): Promise<void> {

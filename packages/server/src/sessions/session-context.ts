@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.js';
 import type { Broadcaster } from '../core/broadcaster.js';
+import type { EventLog } from '../core/event-log.js';
 import type { Registry } from '../core/registry.js';
 import type { Scheduler } from '../core/scheduler.js';
 import type { ResolvedServerOptions } from '../options.js';
@@ -15,5 +16,6 @@ export interface SessionContext {
   readonly registry: Registry;
   readonly scheduler: Scheduler;
   readonly broadcaster: Broadcaster;
+  readonly eventLog: EventLog;
   readonly serverVersion: string;
 }

@@ -1,0 +1,87 @@
+import type Database from 'better-sqlite3';
+import type { AuditEntry, AuditFilter, RetentionCutoffs, StoredEvent } from '../ports/store.js';
+
+interface AuditRow {
+  id: number; at: number; actor: string; role: string; action: string;
+  target: string | null; detail: string | null; remote: string | null;
+}
+
+/** The event log, audit log and retention of the SQLite store (kept apart from commands and output). */
+export class SqliteHistory {
+  private readonly insertEvent: Database.Statement;
+  private readonly selectEvents: Database.Statement;
+  private readonly bounds: Database.Statement;
+  private readonly insertAudit: Database.Statement;
+  private readonly appendEventsTx: (events: readonly StoredEvent[]) => void;
+  private readonly appendAuditTx: (entries: readonly AuditEntry[]) => void;
+  private readonly purgeTx: (cutoffs: RetentionCutoffs) => { output: number; audit: number; events: number };
+
+  constructor(private readonly db: Database.Database) {
+    this.insertEvent = db.prepare('INSERT INTO events (offset, created_at, text) VALUES (?, ?, ?)');
+    this.selectEvents = db.prepare('SELECT offset, created_at, text FROM events WHERE offset > ? ORDER BY offset LIMIT ?');
+    this.bounds = db.prepare('SELECT MIN(offset) AS first, MAX(offset) AS last FROM events');
+    this.insertAudit = db.prepare(`INSERT INTO audit (at, actor, role, action, target, detail, remote)
+      VALUES (@at, @actor, @role, @action, @target, @detail, @remote)`);
+    this.appendEventsTx = db.transaction((events: readonly StoredEvent[]) => {
+      for (const e of events) this.insertEvent.run(e.offset, e.createdAt, e.text);
+    });
+    this.appendAuditTx = db.transaction((entries: readonly AuditEntry[]) => {
+      for (const a of entries) {
+        this.insertAudit.run({
+          at: a.at, actor: a.actor, role: a.role, action: a.action, target: a.target ?? null,
+          detail: a.detail === undefined ? null : JSON.stringify(a.detail), remote: a.remote ?? null,
+        });
+      }
+    });
+    const purgeOutput = db.prepare('DELETE FROM output WHERE created_at < ?');
+    const purgeAudit = db.prepare('DELETE FROM audit WHERE at < ?');
+    // The newest event always stays, so offsets keep counting from it after a restart.
+    const purgeEvents = db.prepare('DELETE FROM events WHERE created_at < ? AND offset < (SELECT MAX(offset) FROM events)');
+    this.purgeTx = db.transaction((c: RetentionCutoffs) => ({
+      output: purgeOutput.run(c.outputBefore).changes,
+      audit: purgeAudit.run(c.auditBefore).changes,
+      events: purgeEvents.run(c.eventsBefore).changes,
+    }));
+  }
+
+  appendEvents(events: readonly StoredEvent[]): void {
+    if (events.length > 0) this.appendEventsTx(events);
+  }
+
+  readEvents(afterOffset: number, limit: number): StoredEvent[] {
+    const rows = this.selectEvents.all(afterOffset, limit) as Array<{ offset: number; created_at: number; text: string }>;
+    return rows.map((r) => ({ offset: r.offset, createdAt: r.created_at, text: r.text }));
+  }
+
+  eventBounds(): { first: number; last: number } {
+    const row = this.bounds.get() as { first: number | null; last: number | null };
+    return { first: row.first ?? 0, last: row.last ?? 0 };
+  }
+
+  appendAudit(entries: readonly AuditEntry[]): void {
+    if (entries.length > 0) this.appendAuditTx(entries);
+  }
+
+  listAudit(filter: AuditFilter): Array<AuditEntry & { id: number }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.since !== undefined) { where.push('at >= ?'); params.push(filter.since); }
+    if (filter.until !== undefined) { where.push('at <= ?'); params.push(filter.until); }
+    if (filter.actor !== undefined) { where.push('actor = ?'); params.push(filter.actor); }
+    if (filter.action !== undefined) { where.push('action = ?'); params.push(filter.action); }
+    if (filter.beforeId !== undefined) { where.push('id < ?'); params.push(filter.beforeId); }
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+    const rows = this.db.prepare(
+      `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`,
+    ).all(...params) as AuditRow[];
+    return rows.map((r) => ({
+      id: r.id, at: r.at, actor: r.actor, role: r.role as AuditEntry['role'], action: r.action,
+      target: r.target ?? undefined, detail: r.detail === null ? undefined : (JSON.parse(r.detail) as Record<string, unknown>),
+      remote: r.remote ?? undefined,
+    }));
+  }
+
+  purge(cutoffs: RetentionCutoffs): { output: number; audit: number; events: number } {
+    return this.purgeTx(cutoffs);
+  }
+}
