@@ -3,6 +3,8 @@ import type { LevelWithSilent, Logger } from 'pino';
 import type { Bus } from './ports/bus.js';
 import type { Store } from './ports/store.js';
 
+const DAY = 24 * 3_600_000;
+
 export interface ServerOptions {
   /** 0 picks a free port. Default 3001. */
   port?: number;
@@ -31,6 +33,11 @@ export interface ServerOptions {
   dashboardSendBufferBytes?: number;
   /** An HTTP request (or upgrade) whose headers have not all arrived by then is dropped (slowloris). */
   slowRequestTimeoutMs?: number;
+  /** Retention (docs/delivery.md): output 30 days, audit 90 days, the replay log 24 hours. */
+  outputRetentionMs?: number;
+  auditRetentionMs?: number;
+  eventRetentionMs?: number;
+  purgeIntervalMs?: number;
 }
 
 export type ResolvedServerOptions = Required<
@@ -61,5 +68,9 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     commandsPerMinute: options.commandsPerMinute ?? RateLimits.commandsPerMinute,
     dashboardSendBufferBytes: options.dashboardSendBufferBytes ?? Limits.dashboardSendBufferBytes,
     slowRequestTimeoutMs: options.slowRequestTimeoutMs ?? 10_000,
+    outputRetentionMs: options.outputRetentionMs ?? 30 * DAY,
+    auditRetentionMs: options.auditRetentionMs ?? 90 * DAY,
+    eventRetentionMs: options.eventRetentionMs ?? DAY,
+    purgeIntervalMs: options.purgeIntervalMs ?? 3_600_000,
   };
 }

@@ -8,7 +8,9 @@ import { MemoryBus } from './adapters/memory-bus.js';
 import { SqliteStore } from './adapters/sqlite-store.js';
 import { loadOrCreateSecret } from './auth/secret.js';
 import { TokenService } from './auth/tokens.js';
+import { AuditLog } from './core/audit-log.js';
 import { Broadcaster } from './core/broadcaster.js';
+import { Retention } from './core/retention.js';
 import { EventLog } from './core/event-log.js';
 import { OutputPipeline } from './core/output-pipeline.js';
 import { Registry } from './core/registry.js';
@@ -66,8 +68,11 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   }, logger);
   await scheduler.load();
 
+  const audit = new AuditLog(store, logger);
+  const retention = new Retention(store, options, logger);
+  retention.start();
   const context: SessionContext = {
-    options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, serverVersion: SERVER_VERSION,
+    options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, audit, serverVersion: SERVER_VERSION,
   };
   const endpoints = new Endpoints(context);
   const webRoot = options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot());
@@ -103,6 +108,8 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await scheduler.close();
       await eventLog.flush();
+      await audit.flush();
+      await retention.stop();
       await broadcaster.stop();
       await bus.close();
       await store.close();

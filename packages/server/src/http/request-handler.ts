@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Endpoint } from '@onsembl/protocol';
 import type { SessionContext } from '../sessions/session-context.js';
+import { handleApi } from './api.js';
+import { sendJson } from './http-reply.js';
 import { serveStatic } from './static-files.js';
 
 export interface HttpStats {
@@ -8,33 +10,31 @@ export interface HttpStats {
   agents(): number;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
-  res.end(text);
-}
-
-/** Plain HTTP: health, the dashboard's static files, and (later) the REST API. */
+/** Plain HTTP: health, the REST API, and the dashboard's static files. */
 export function createRequestHandler(ctx: SessionContext, stats: HttpStats, webRoot: string | undefined) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === Endpoint.health) {
-      json(res, 200, {
+      sendJson(res, 200, {
         status: 'ok', version: ctx.serverVersion, epoch: ctx.store.epoch,
         dashboards: stats.dashboards(), agents: stats.agents(),
       });
       return;
     }
-    try {
-      if (webRoot && serveStatic(webRoot, req, res)) return;
-    } catch (err) {
-      ctx.logger.error({ err }, 'static file failed');
-    }
+    if (await handleApi(ctx, req, res)) return;
+    if (webRoot && serveStatic(webRoot, req, res)) return;
     if (path === '/' && !webRoot) {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Onsembl server. The web dashboard is not built: run `npm run build`.\n');
       return;
     }
-    json(res, 404, { error: 'not found' });
+    sendJson(res, 404, { error: 'not found' });
+  };
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    serve(req, res).catch((err: unknown) => {
+      ctx.logger.error({ err }, 'HTTP request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
   };
 }

@@ -103,6 +103,7 @@ export class AgentSession implements AgentLink {
     this.registered = true;
     clearTimeout(this.registerTimer);
     this.log.info({ name, type, version, holding: running.length }, 'agent connected');
+    this.ctx.audit.record({ actor: this.token.sub, role: 'agent', action: 'agent.connected', target: this.agentId, detail: { name, type, version, holding: running.length } });
     this.send(toAgent('connection:ack', {
       connectionId: this.connectionId,
       agentId: this.agentId,
@@ -117,7 +118,9 @@ export class AgentSession implements AgentLink {
     clearTimeout(this.registerTimer);
     if (!this.registered) return;
     void this.ctx.registry.disconnect(this.agentId, this).then((wasCurrent) => {
-      if (wasCurrent) this.log.info('agent disconnected');
+      if (!wasCurrent) return;
+      this.log.info('agent disconnected');
+      this.ctx.audit.record({ actor: this.token.sub, role: 'agent', action: 'agent.disconnected', target: this.agentId });
     });
   }
 }

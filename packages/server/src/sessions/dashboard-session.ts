@@ -137,9 +137,11 @@ export class DashboardSession implements EventSink {
         return;
       case 'command:request':
         return this.commandRequest(message);
-      case 'command:interrupt':
-        await this.ctx.scheduler.interrupt(message.payload.commandId, 'user');
+      case 'command:interrupt': {
+        const outcome = await this.ctx.scheduler.interrupt(message.payload.commandId, 'user');
+        this.audit(outcome === 'cancelled' ? 'command.cancelled' : 'command.interrupted', message.payload.commandId);
         return;
+      }
       case 'emergency:stop':
         return this.emergencyStop(message);
       case 'token:refresh':
@@ -150,6 +152,7 @@ export class DashboardSession implements EventSink {
   private async connectMessage(message: Msg<'dashboard:connect'>): Promise<void> {
     const result = await this.ctx.tokens.verify(message.payload.token, Role.dashboard);
     if (!result.ok) {
+      this.audit('auth.failed', undefined, { endpoint: 'dashboard', reason: result.reason });
       this.fail(ErrorCode.AUTH_FAILED, result.reason, CloseCode.authFailed);
       return;
     }
@@ -186,6 +189,7 @@ export class DashboardSession implements EventSink {
     this.token = token;
     this.watchExpiry(token);
     this.log.info({ sub: token.sub, remote: this.remote, clientInfo, resume }, 'dashboard connected');
+    this.audit('dashboard.connected', undefined, { connectionId: this.connectionId, ...(resume ? { resume } : {}) });
     const { options, eventLog, broadcaster } = this.ctx;
     const recovered = resume === undefined ? undefined : await eventLog.canResumeFrom(resume);
     if (recovered) this.replay = new Replay(eventLog, this.outbox, () => this.ws.readyState === this.ws.OPEN);
@@ -220,9 +224,10 @@ export class DashboardSession implements EventSink {
 
   private async commandRequest(message: Msg<'command:request'>): Promise<void> {
     const { agentId, command, priority, timeoutMs, requestId } = message.payload;
-    await this.ctx.scheduler.request({
+    const created = await this.ctx.scheduler.request({
       agentId, command, priority, timeoutMs, requestId, requestedBy: (this.token as VerifiedToken).sub,
     });
+    this.audit('command.requested', created.id, { agentId, command, priority, ...(timeoutMs ? { timeoutMs } : {}) });
   }
 
   private async emergencyStop(message: Msg<'emergency:stop'>): Promise<void> {
@@ -232,6 +237,7 @@ export class DashboardSession implements EventSink {
     if (message.payload.reason !== undefined) payload.reason = message.payload.reason;
     if (message.payload.requestId !== undefined) payload.requestId = message.payload.requestId;
     this.log.warn({ by: payload.requestedBy, cancelled: cancelled.length, interrupted: interrupted.length }, 'emergency stop');
+    this.audit('emergency.stop', undefined, { cancelled, interrupted, ...(payload.reason ? { reason: payload.reason } : {}) });
     this.ctx.broadcaster.broadcast(toDashboard('emergency:stop', payload));
   }
 
@@ -243,6 +249,7 @@ export class DashboardSession implements EventSink {
     }
     this.token = result.token;
     this.watchExpiry(result.token);
+    this.audit('token.refreshed', undefined, { expiresAt: result.token.expiresAt });
     const payload: { expiresAt: number; requestId?: string } = { expiresAt: result.token.expiresAt };
     if (message.payload.requestId !== undefined) payload.requestId = message.payload.requestId;
     this.send(toDashboard('token:refreshed', payload));
@@ -253,7 +260,16 @@ export class DashboardSession implements EventSink {
     clearTimeout(this.expiryTimer);
     this.outbox.close();
     this.ctx.broadcaster.remove(this);
-    if (this.token) this.log.info({ sub: this.token.sub }, 'dashboard disconnected');
+    if (this.token) {
+      this.log.info({ sub: this.token.sub }, 'dashboard disconnected');
+      this.audit('dashboard.disconnected', undefined, { connectionId: this.connectionId });
+    }
+  }
+
+  private audit(action: string, target?: string, detail?: Record<string, unknown>): void {
+    this.ctx.audit.record({
+      actor: this.token?.sub ?? '-', role: this.token ? 'dashboard' : 'anonymous', action, target, detail, remote: this.remote,
+    });
   }
 
 }

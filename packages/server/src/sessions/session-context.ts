@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.js';
+import type { AuditLog } from '../core/audit-log.js';
 import type { Broadcaster } from '../core/broadcaster.js';
 import type { EventLog } from '../core/event-log.js';
 import type { Registry } from '../core/registry.js';
@@ -17,5 +18,6 @@ export interface SessionContext {
   readonly scheduler: Scheduler;
   readonly broadcaster: Broadcaster;
   readonly eventLog: EventLog;
+  readonly audit: AuditLog;
   readonly serverVersion: string;
 }

@@ -54,6 +54,7 @@ export class Endpoints {
     if (url.pathname !== Endpoint.dashboard && url.pathname !== Endpoint.agent) return refuse(socket, 404, 'Not Found');
     if (!originAllowed(req, this.ctx.options.allowedOrigins)) {
       this.ctx.logger.warn({ origin: req.headers.origin, url: redactUrl(req.url) }, 'upgrade refused: origin not allowed');
+      this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'origin.refused', detail: { origin: req.headers.origin }, remote: req.socket.remoteAddress });
       return refuse(socket, 403, 'Forbidden');
     }
     const token = tokenOf(req, url);
@@ -62,7 +63,9 @@ export class Endpoints {
     void verifying.then((result) => {
       if (role === Role.agent) {
         if (!result?.ok) {
-          this.ctx.logger.warn({ reason: result?.reason ?? 'no token', url: redactUrl(req.url) }, 'agent refused');
+          const reason = result?.reason ?? 'no token';
+          this.ctx.logger.warn({ reason, url: redactUrl(req.url) }, 'agent refused');
+          this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'auth.failed', detail: { endpoint: 'agent', reason }, remote: req.socket.remoteAddress });
           return refuse(socket, 401, 'Unauthorized');
         }
         return this.wss.handleUpgrade(req, socket, head, (ws) => this.agentOpened(ws, result.token));
@@ -87,6 +90,7 @@ export class Endpoints {
     ws.on('close', () => this.dashboards.delete(session));
     if (result && !result.ok) {
       this.ctx.logger.warn({ reason: result.reason, url: redactUrl(req.url) }, 'dashboard refused');
+      this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'auth.failed', detail: { endpoint: 'dashboard', reason: result.reason }, remote: req.socket.remoteAddress });
       session.fail(ErrorCode.AUTH_FAILED, `authentication failed: ${result.reason}`, CloseCode.authFailed);
       return;
     }

@@ -1,0 +1,85 @@
+import type { ServerResponse } from 'node:http';
+import { CommandStatus, FINAL_COMMAND_STATUSES } from '@onsembl/protocol';
+import type { CommandFilter, CommandRecord, Store } from '../ports/store.js';
+import { HttpError, intParam, sendJson } from './http-reply.js';
+
+const STATUSES = new Set<string>(Object.values(CommandStatus));
+const PAGE = 1_000;
+
+/** The command as the API shows it: its record plus the status history derived from its timestamps. */
+function present(c: CommandRecord) {
+  const history: Array<{ status: string; at: number }> = [{ status: CommandStatus.queued, at: c.queuedAt }];
+  if (c.startedAt !== undefined) history.push({ status: CommandStatus.running, at: c.startedAt });
+  if (c.finishedAt !== undefined) history.push({ status: c.status, at: c.finishedAt });
+  return { ...c, history };
+}
+
+/** GET /api/commands: filter by agent, status and time, full-text search on the command text. */
+export async function listCommands(store: Store, url: URL, res: ServerResponse): Promise<void> {
+  const filter: CommandFilter = {};
+  const agentId = url.searchParams.get('agentId');
+  if (agentId) filter.agentId = agentId;
+  const status = url.searchParams.get('status');
+  if (status) {
+    const statuses = status.split(',');
+    for (const s of statuses) if (!STATUSES.has(s)) throw new HttpError(400, `unknown status "${s.slice(0, 32)}"`);
+    filter.status = statuses as CommandStatus[];
+  }
+  const since = intParam(url, 'since');
+  const until = intParam(url, 'until');
+  const before = intParam(url, 'before');
+  const limit = intParam(url, 'limit', 1, 1000) ?? 100;
+  if (since !== undefined) filter.since = since;
+  if (until !== undefined) filter.until = until;
+  if (before !== undefined) filter.before = before;
+  const q = url.searchParams.get('q');
+  if (q) filter.search = q.slice(0, 500);
+  filter.limit = limit;
+  const commands = await store.listCommands(filter);
+  const last = commands.at(-1);
+  sendJson(res, 200, { commands: commands.map(present), ...(commands.length === limit && last ? { next: last.queuedAt } : {}) });
+}
+
+export async function getCommand(store: Store, id: string, res: ServerResponse): Promise<void> {
+  const command = await store.getCommand(id);
+  if (!command) throw new HttpError(404, `command ${id} is unknown`);
+  sendJson(res, 200, { command: present(command) });
+}
+
+/**
+ * GET /api/commands/:id/output: the whole output as text/plain (streamed page by page), or with
+ * `format=json` the chunks after `after`, with `complete` telling whether this is everything.
+ */
+export async function getOutput(store: Store, id: string, url: URL, res: ServerResponse): Promise<void> {
+  const command = await store.getCommand(id);
+  if (!command) throw new HttpError(404, `command ${id} is unknown`);
+  const after = intParam(url, 'after') ?? 0;
+  const finished = FINAL_COMMAND_STATUSES.has(command.status);
+  if (url.searchParams.get('format') === 'json') {
+    const limit = intParam(url, 'limit', 1, 10_000) ?? PAGE;
+    const chunks = await store.readOutput(id, after, limit);
+    const last = chunks.at(-1)?.sequence ?? after;
+    const stored = await store.lastOutputSequence(id);
+    sendJson(res, 200, {
+      commandId: id, status: command.status, chunks,
+      lastSequence: stored, complete: finished && last >= stored,
+    });
+    return;
+  }
+  res.writeHead(200, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Onsembl-Command-Status': command.status,
+  });
+  let cursor = after;
+  for (;;) {
+    const chunks = await store.readOutput(id, cursor, PAGE);
+    if (chunks.length === 0) break;
+    const ok = res.write(chunks.map((c) => c.data).join(''));
+    cursor = (chunks.at(-1) as { sequence: number }).sequence;
+    if (!ok) await new Promise((resolve) => res.once('drain', resolve));
+    if (chunks.length < PAGE) break;
+  }
+  res.end();
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { connectRawAgent } from '../support/raw-agent.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+import { openDashboard } from '../support/test-socket.js';
+
+const api = async (server: TestServer, path: string, token?: string) => {
+  const res = await fetch(`${server.httpUrl}${path}`, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
+};
+const json = async (server: TestServer, path: string, token: string) => JSON.parse((await api(server, path, token)).body);
+
+/** Runs one command on a raw agent, printing the given chunks, and finishing with the exit code. */
+async function runOne(server: TestServer, command: string, chunks: string[], exitCode = 0) {
+  const dashboard = await openDashboard(server.wsUrl, await server.dashboardToken('alice'));
+  const agent = await connectRawAgent(server.wsUrl, await server.agentToken('hist'));
+  dashboard.send('command:request', { agentId: 'hist', command, priority: 'normal' });
+  const commandId = (await agent.waitFor('command:execute')).payload.commandId as string;
+  agent.send('command:started', { commandId, pid: 1 });
+  chunks.forEach((data, i) => agent.send('terminal:output', { commandId, sequence: i + 1, stream: 'stdout', data }));
+  agent.send('command:exit', { commandId, exitCode, signal: null, durationMs: 7, lastSequence: chunks.length, outcome: 'exited' });
+  await dashboard.waitFor('command:status', (p) => p.commandId === commandId && (p.status === 'completed' || p.status === 'failed'));
+  await agent[Symbol.asyncDispose]();
+  await dashboard[Symbol.asyncDispose]();
+  return commandId;
+}
+
+describe('history REST API', () => {
+  it('refuses requests without a valid dashboard Bearer token, and writes are not allowed', async () => {
+    await using server = await startTestServer();
+    expect((await api(server, '/api/commands')).status).toBe(401);
+    expect((await api(server, '/api/commands', 'garbage')).status).toBe(401);
+    expect((await api(server, '/api/commands', await server.agentToken())).status).toBe(401);
+    const post = await fetch(`${server.httpUrl}/api/commands`, { method: 'POST', headers: { Authorization: `Bearer ${await server.dashboardToken()}` } });
+    expect(post.status).toBe(405);
+  });
+
+  it('lists, filters, searches and opens commands, and returns their full output', async () => {
+    await using server = await startTestServer();
+    const token = await server.dashboardToken();
+    const first = await runOne(server, 'npm test --watch', ['line one\n', 'line two é\n']);
+    const second = await runOne(server, 'git status', ['clean\n'], 1);
+
+    expect((await json(server, '/api/agents', token)).agents).toEqual([expect.objectContaining({ id: 'hist', status: 'offline' })]);
+    const all = (await json(server, '/api/commands', token)).commands as Array<{ id: string }>;
+    expect(all.map((c) => c.id)).toEqual([second, first]);
+    expect((await json(server, '/api/commands?q=npm', token)).commands.map((c: { id: string }) => c.id)).toEqual([first]);
+    expect((await json(server, '/api/commands?status=failed', token)).commands.map((c: { id: string }) => c.id)).toEqual([second]);
+    expect((await json(server, '/api/commands?agentId=nobody', token)).commands).toEqual([]);
+    expect((await api(server, '/api/commands?status=bogus', token)).status).toBe(400);
+    expect((await api(server, '/api/commands?limit=0', token)).status).toBe(400);
+
+    const one = (await json(server, `/api/commands/${first}`, token)).command;
+    expect(one).toMatchObject({ id: first, status: 'completed', exitCode: 0, durationMs: 7, requestedBy: 'alice', lastSequence: 2 });
+    expect(one.history.map((h: { status: string }) => h.status)).toEqual(['queued', 'running', 'completed']);
+    expect((await api(server, '/api/commands/cmd-missing', token)).status).toBe(404);
+
+    const text = await api(server, `/api/commands/${first}/output`, token);
+    expect(text.type).toContain('text/plain');
+    expect(text.body).toBe('line one\nline two é\n');
+    const page = await json(server, `/api/commands/${first}/output?after=1&format=json`, token);
+    expect(page).toMatchObject({ commandId: first, lastSequence: 2, complete: true });
+    expect(page.chunks.map((c: { sequence: number; data: string }) => [c.sequence, c.data])).toEqual([[2, 'line two é\n']]);
+  });
+
+  it('records who did what in the audit log', async () => {
+    await using server = await startTestServer();
+    const token = await server.dashboardToken('alice');
+    await api(server, '/api/commands', 'bad-token');
+    const commandId = await runOne(server, 'echo audited', ['x\n']);
+    await using dashboard = await openDashboard(server.wsUrl, token);
+    dashboard.send('emergency:stop', { reason: 'drill' });
+    await dashboard.waitFor('emergency:stop');
+    const entries = (await json(server, '/api/audit?limit=100', token)).entries as Array<{ action: string; actor: string; target?: string }>;
+    const actions = entries.map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['auth.failed', 'dashboard.connected', 'agent.connected', 'command.requested', 'emergency.stop']));
+    expect(entries.find((e) => e.action === 'command.requested')).toMatchObject({ actor: 'alice', target: commandId });
+    expect((await json(server, '/api/audit?action=auth.failed', token)).entries.every((e: { action: string }) => e.action === 'auth.failed')).toBe(true);
+  });
+
+  it('purges output, audit and replay events past their retention', async () => {
+    await using server = await startTestServer({ outputRetentionMs: 1, auditRetentionMs: 1, eventRetentionMs: 1, purgeIntervalMs: 50 });
+    const token = await server.dashboardToken();
+    const commandId = await runOne(server, 'echo old', ['gone\n']);
+    await new Promise((r) => setTimeout(r, 300));
+    const output = await json(server, `/api/commands/${commandId}/output?format=json`, token);
+    expect(output.chunks).toEqual([]);
+    // The command itself is still known; only its output aged out.
+    expect((await json(server, `/api/commands/${commandId}`, token)).command.status).toBe('completed');
+    const { first, last } = await server.context.store.eventBounds();
+    expect(first).toBe(last);
+  });
+});
