@@ -1,0 +1,46 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+export interface TcpProxy extends AsyncDisposable {
+  port: number;
+  /** Destroys every connection through the proxy (both ends), as a network cut would. */
+  cut(): number;
+  connections(): number;
+}
+
+/** A loopback TCP proxy to cut connections without touching the processes on either side. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const pairs = new Set<[Socket, Socket]>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    const drop = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut() {
+      const n = pairs.size;
+      for (const [a, b] of [...pairs]) {
+        a.destroy();
+        b.destroy();
+      }
+      pairs.clear();
+      return n;
+    },
+    connections: () => pairs.size,
+    async [Symbol.asyncDispose]() {
+      this.cut();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
