@@ -251,6 +251,11 @@ export class Scheduler {
         code: ErrorCode.COMMAND_TIMEOUT, recoverable: true, commandId: command.id, agentId,
         message: `Command ${command.id} exceeded its timeout of ${command.timeoutMs} ms`,
       }));
+    } else if (exit.outcome === 'denied') {
+      this.broadcaster.broadcast(toDashboard('error', {
+        code: ErrorCode.COMMAND_DENIED, recoverable: true, commandId: command.id, agentId,
+        message: `Agent ${agentId} refused to run "${command.command.slice(0, 200)}": ${exit.message ?? 'denied by its policy'}`,
+      }));
     }
     this.registry.setCurrentCommand(agentId, null);
     await this.writes;

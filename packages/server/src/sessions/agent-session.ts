@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { VerifiedToken } from '../auth/tokens.js';
 import type { AgentLink } from '../core/registry.js';
 import type { SessionContext } from './session-context.js';
+import { textFrame } from '../transport/frame-options.js';
 import { errorText, frameText } from './socket-messages.js';
 
 const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -39,7 +40,13 @@ export class AgentSession implements AgentLink {
   }
 
   send(message: ServerToAgentMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(message));
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const text = JSON.stringify(message);
+    this.ws.send(text, textFrame(text.length));
+  }
+
+  private sendText(text: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text, textFrame(text.length));
   }
 
   replace(): void {
@@ -58,7 +65,7 @@ export class AgentSession implements AgentLink {
     if (!parsed?.ok) {
       const reason = parsed ? parsed.error : 'binary frames are not supported; send JSON text';
       this.log.warn({ reason }, 'invalid agent message');
-      this.ws.send(errorText(ErrorCode.INVALID_MESSAGE, reason));
+      this.sendText(errorText(ErrorCode.INVALID_MESSAGE, reason));
       return;
     }
     this.inbox = this.inbox.then(() => this.handle(parsed.message)).catch((err: unknown) => {
@@ -70,7 +77,7 @@ export class AgentSession implements AgentLink {
     const { scheduler, registry } = this.ctx;
     if (message.type === 'agent:connect') return this.register(message);
     if (!this.registered) {
-      this.ws.send(errorText(ErrorCode.INVALID_MESSAGE, 'send agent:connect first'));
+      this.sendText(errorText(ErrorCode.INVALID_MESSAGE, 'send agent:connect first'));
       return;
     }
     registry.touch(this.agentId);
@@ -83,7 +90,7 @@ export class AgentSession implements AgentLink {
         return;
       case 'terminal:output':
         if (Buffer.byteLength(message.payload.data) > Limits.outputChunkBytes) {
-          this.ws.send(errorText(ErrorCode.INVALID_MESSAGE, 'terminal:output data is over the 10 KB chunk limit'));
+          this.sendText(errorText(ErrorCode.INVALID_MESSAGE, 'terminal:output data is over the 10 KB chunk limit'));
           return;
         }
         scheduler.output(this.agentId, this, message.payload);
@@ -95,7 +102,7 @@ export class AgentSession implements AgentLink {
 
   private async register(message: Extract<AgentToServerMessage, { type: 'agent:connect' }>): Promise<void> {
     if (this.registered) {
-      this.ws.send(errorText(ErrorCode.INVALID_MESSAGE, 'agent:connect was already received on this connection'));
+      this.sendText(errorText(ErrorCode.INVALID_MESSAGE, 'agent:connect was already received on this connection'));
       return;
     }
     const { name, type, version, hostname, running } = message.payload;

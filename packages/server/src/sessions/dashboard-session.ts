@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { VerifiedToken } from '../auth/tokens.js';
 import type { EventSink, OutputMeta } from '../core/broadcaster.js';
 import { statusPayload } from '../core/command-status.js';
+import { textFrame } from '../transport/frame-options.js';
 import { Outbox } from '../transport/outbox.js';
 import { DashboardLimits, type LimitVerdict } from './dashboard-limits.js';
 import { Replay } from './replay.js';
@@ -79,7 +80,7 @@ export class DashboardSession implements EventSink {
   /** Sends AUTH_FAILED (a browser cannot see an HTTP 401) and closes with an application code. */
   fail(code: ErrorCode, message: string, closeCode: number): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    this.ws.send(errorText(code, message));
+    this.ws.send(errorText(code, message), textFrame(0));
     this.ws.close(closeCode, message.slice(0, 120));
   }
 

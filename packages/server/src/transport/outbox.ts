@@ -2,13 +2,13 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { toDashboard } from '@onsembl/protocol';
 import type { OutputMeta } from '../core/broadcaster.js';
+import { textFrame } from './frame-options.js';
 
 interface Item {
   data: Buffer;
   output: OutputMeta | undefined;
 }
 
-const TEXT_FRAME = { binary: false } as const;
 /** Holes (dropped output) tolerated in a queue before it is compacted. */
 const COMPACT_MIN_HOLES = 1024;
 
@@ -159,7 +159,7 @@ export class Outbox {
           this.sendGapBefore(item.output);
         }
         // A Buffer would go out as a binary frame unless told otherwise; these are JSON text.
-        ws.send(item.data, TEXT_FRAME);
+        ws.send(item.data, textFrame(item.data.length));
       }
       if (this.head >= this.queue.length) {
         this.queue = [];
@@ -194,7 +194,7 @@ export class Outbox {
     const marker = toDashboard('output:gap', {
       commandId, agentId: gap.agentId, fromSequence: gap.from, nextSequence: gap.next,
     });
-    this.ws.send(JSON.stringify(marker));
+    this.ws.send(JSON.stringify(marker), textFrame(0));
   }
 
   /**

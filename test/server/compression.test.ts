@@ -1,0 +1,68 @@
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { Limits } from '@onsembl/protocol';
+import { connectRawAgent } from '../support/raw-agent.js';
+import { startTestServer } from '../support/test-server.js';
+
+interface Frame { compressed: boolean; opcode: number; length: number }
+
+/** Opens a dashboard socket by hand and reports each server frame's RSV1 (compressed) bit. */
+function rawDashboard(port: number, token: string) {
+  const frames: Frame[] = [];
+  let handshake = '';
+  let buffer = Buffer.alloc(0);
+  const socket = connect(port, '127.0.0.1');
+  socket.write(
+    `GET /ws/dashboard?token=${token} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+    'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n',
+  );
+  socket.on('data', (data) => {
+    buffer = Buffer.concat([buffer, data]);
+    if (!handshake) {
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      handshake = buffer.subarray(0, end).toString();
+      buffer = buffer.subarray(end + 4);
+    }
+    for (;;) {
+      if (buffer.length < 2) return;
+      const b0 = buffer[0] as number;
+      let length = (buffer[1] as number) & 0x7f;
+      let offset = 2;
+      if (length === 126) { if (buffer.length < 4) return; length = buffer.readUInt16BE(2); offset = 4; }
+      else if (length === 127) { if (buffer.length < 10) return; length = Number(buffer.readBigUInt64BE(2)); offset = 10; }
+      if (buffer.length < offset + length) return;
+      frames.push({ compressed: (b0 & 0x40) !== 0, opcode: b0 & 0x0f, length });
+      buffer = buffer.subarray(offset + length);
+    }
+  });
+  return { frames, handshake: () => handshake, close: () => socket.destroy() };
+}
+
+describe('permessage-deflate', () => {
+  it('is negotiated, and only messages over 10 KB are compressed', async () => {
+    await using server = await startTestServer();
+    const dashboard = rawDashboard(server.port, await server.dashboardToken());
+    try {
+      await expect.poll(() => dashboard.frames.length).toBeGreaterThanOrEqual(2); // ack and agent:list
+      expect(dashboard.handshake()).toMatch(/Sec-WebSocket-Extensions: permessage-deflate/i);
+      await using agent = await connectRawAgent(server.wsUrl, await server.agentToken('z'));
+      await using requester = await (await import('../support/test-socket.js')).openDashboard(server.wsUrl, await server.dashboardToken());
+      requester.send('command:request', { agentId: 'z', command: 'big', priority: 'normal' });
+      const commandId = (await agent.waitFor('command:execute')).payload.commandId as string;
+      agent.send('command:started', { commandId, pid: 1 });
+      agent.send('terminal:output', { commandId, sequence: 1, stream: 'stdout', data: 'small\n' });
+      agent.send('terminal:output', { commandId, sequence: 2, stream: 'stdout', data: 'x'.repeat(Limits.outputChunkBytes) });
+      await requester.waitFor('terminal:output', (p) => p.sequence === 2);
+      await expect.poll(() => dashboard.frames.filter((f) => f.compressed).length).toBeGreaterThanOrEqual(1);
+      const small = dashboard.frames.filter((f) => !f.compressed);
+      expect(small.length).toBeGreaterThanOrEqual(4); // ack, agent:list, statuses, the small chunk
+      for (const f of small) expect(f.length).toBeLessThanOrEqual(Limits.compressionThresholdBytes);
+      // 10 KB of 'x' went out as a small compressed frame.
+      expect(Math.min(...dashboard.frames.filter((f) => f.compressed).map((f) => f.length))).toBeLessThan(1_000);
+    } finally {
+      dashboard.close();
+    }
+  });
+});
