@@ -36,6 +36,21 @@ describe('connection lifetime', () => {
     // Built in the same turn as the change, no batching timer: stamped no later than the agent's ack.
     expect(status.timestamp as number).toBeLessThanOrEqual(ack.timestamp as number);
     expect(status.timestamp as number).toBeGreaterThanOrEqual(sentAt);
+    // A new agent also changes the list itself.
+    const list = await dashboard.waitFor('agent:list', (p) => (p.agents as Array<{ id: string }>).some((a) => a.id === 'fast'));
+    expect(list.payload.agents).toEqual([expect.objectContaining({ id: 'fast', status: 'online', name: 'raw-agent', type: 'shell' })]);
+  });
+
+  it('refuses an agent output chunk over 10 KB of UTF-8 (multi-byte characters count as bytes)', async () => {
+    await using server = await startTestServer();
+    await using dashboard = await openDashboard(server.wsUrl, await server.dashboardToken());
+    await using agent = await connectRawAgent(server.wsUrl, await server.agentToken('big'));
+    dashboard.send('command:request', { agentId: 'big', command: 'x', priority: 'normal' });
+    const commandId = (await agent.waitFor('command:execute')).payload.commandId as string;
+    agent.send('terminal:output', { commandId, sequence: 1, stream: 'stdout', data: 'é'.repeat(6_000) }); // 12,000 bytes
+    expect((await agent.waitFor('error')).payload).toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringContaining('10 KB') });
+    agent.send('terminal:output', { commandId, sequence: 1, stream: 'stdout', data: 'é'.repeat(5_000) });
+    expect((await dashboard.waitFor('terminal:output')).payload.sequence).toBe(1);
   });
 
   it('keeps a session alive past its first token with token:refresh, and ends one that does not refresh', async () => {
