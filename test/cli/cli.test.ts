@@ -55,7 +55,8 @@ describe('the onsembl command', () => {
       const wsUrl = /WebSocket:\s+(\S+)/.exec(out)?.[1] as string;
       expect(/Dashboard:\s+(\S+)/.exec(out)?.[1]).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/\\?token=ey`));
       await using dashboard = await TestSocket.open(wsUrl);
-      expect((await dashboard.next()).type).toBe('connection:ack');
+      await dashboard.waitFor('connection:ack');
+      expect(dashboard.messages[0]?.type).toBe('connection:ack');
       const list = await dashboard.waitFor('agent:list');
       let agents = list.payload.agents as Array<{ id: string; status: string }>;
       if (!agents.some((a) => a.status === 'online')) {

@@ -8,9 +8,10 @@ describe('dashboard handshake', () => {
   it('acks a good token with connection:ack then agent:list', async () => {
     await using server = await startTestServer();
     await using socket = await TestSocket.open(`${server.wsUrl}/ws/dashboard?token=${await server.dashboardToken()}`);
-    const first = await socket.next();
+    await socket.waitFor('connection:ack');
+    const first = socket.messages[0];
     expect(first).toMatchObject({ version: PROTOCOL_VERSION, type: 'connection:ack', payload: { connectionId: expect.any(String) } });
-    expect(typeof first.timestamp).toBe('number');
+    expect(typeof first?.timestamp).toBe('number');
     const second = await socket.waitFor('agent:list');
     expect(socket.messages.indexOf(second)).toBe(1);
     expect(second.payload).toEqual({ agents: [] });

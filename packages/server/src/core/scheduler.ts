@@ -112,11 +112,12 @@ export class Scheduler {
     };
     queue.push(command);
     this.owner.set(command.id, command.agentId);
+    // Durable before anyone hears of it: "queued" means it survives a crash.
+    await this.persist(() => this.store.createCommand({ ...command }));
     this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command, req.requestId)));
+    if (command.status !== CommandStatus.queued) return command; // cancelled while it was being stored
     this.publishQueue(command.agentId);
-    const stored = this.persist(() => this.store.createCommand({ ...command }));
     this.dispatch(command.agentId);
-    await stored;
     return command;
   }
 
