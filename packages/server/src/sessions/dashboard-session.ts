@@ -10,6 +10,7 @@ import type { EventSink, OutputMeta } from '../core/broadcaster.js';
 import { statusPayload } from '../core/command-status.js';
 import { textFrame } from '../transport/frame-options.js';
 import { Outbox } from '../transport/outbox.js';
+import { emergencyStop, interruptCommand, requestCommand, type Audit } from './dashboard-commands.js';
 import { DashboardLimits, type LimitVerdict } from './dashboard-limits.js';
 import { Replay } from './replay.js';
 import type { SessionContext } from './session-context.js';
@@ -137,14 +138,11 @@ export class DashboardSession implements EventSink {
         this.send(toDashboard('heartbeat', { sequence: message.payload.sequence }));
         return;
       case 'command:request':
-        return this.commandRequest(message);
-      case 'command:interrupt': {
-        const outcome = await this.ctx.scheduler.interrupt(message.payload.commandId, 'user');
-        this.audit(outcome === 'cancelled' ? 'command.cancelled' : 'command.interrupted', message.payload.commandId);
-        return;
-      }
+        return requestCommand(this.ctx, this.token.sub, message.payload, this.audit);
+      case 'command:interrupt':
+        return interruptCommand(this.ctx, message.payload, this.audit);
       case 'emergency:stop':
-        return this.emergencyStop(message);
+        return emergencyStop(this.ctx, this.token.sub, message.payload, this.audit);
       case 'token:refresh':
         return this.refresh(message);
     }
@@ -223,25 +221,6 @@ export class DashboardSession implements EventSink {
     for (const command of running) this.send(toDashboard('command:status', statusPayload(command)));
   }
 
-  private async commandRequest(message: Msg<'command:request'>): Promise<void> {
-    const { agentId, command, priority, timeoutMs, requestId } = message.payload;
-    const created = await this.ctx.scheduler.request({
-      agentId, command, priority, timeoutMs, requestId, requestedBy: (this.token as VerifiedToken).sub,
-    });
-    this.audit('command.requested', created.id, { agentId, command, priority, ...(timeoutMs ? { timeoutMs } : {}) });
-  }
-
-  private async emergencyStop(message: Msg<'emergency:stop'>): Promise<void> {
-    const { cancelled, interrupted } = await this.ctx.scheduler.emergencyStop();
-    const payload: { requestedBy: string; cancelled: string[]; interrupted: string[]; reason?: string; requestId?: string } =
-      { requestedBy: (this.token as VerifiedToken).sub, cancelled, interrupted };
-    if (message.payload.reason !== undefined) payload.reason = message.payload.reason;
-    if (message.payload.requestId !== undefined) payload.requestId = message.payload.requestId;
-    this.log.warn({ by: payload.requestedBy, cancelled: cancelled.length, interrupted: interrupted.length }, 'emergency stop');
-    this.audit('emergency.stop', undefined, { cancelled, interrupted, ...(payload.reason ? { reason: payload.reason } : {}) });
-    this.ctx.broadcaster.broadcast(toDashboard('emergency:stop', payload));
-  }
-
   private async refresh(message: Msg<'token:refresh'>): Promise<void> {
     const result = await this.ctx.tokens.verify(message.payload.token, Role.dashboard);
     if (!result.ok) throw new ProtocolError(ErrorCode.AUTH_FAILED, `token refresh refused: ${result.reason}`);
@@ -267,10 +246,9 @@ export class DashboardSession implements EventSink {
     }
   }
 
-  private audit(action: string, target?: string, detail?: Record<string, unknown>): void {
+  private readonly audit: Audit = (action, target, detail) => {
     this.ctx.audit.record({
       actor: this.token?.sub ?? '-', role: this.token ? 'dashboard' : 'anonymous', action, target, detail, remote: this.remote,
     });
-  }
-
+  };
 }
