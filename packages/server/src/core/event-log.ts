@@ -2,9 +2,7 @@ import type { Position } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import type { Store, StoredEvent } from '../ports/store.js';
 
-/** Events wait at most this long to share a store transaction (like output chunks do). */
-const BATCH_WINDOW_MS = 10;
-const BATCH_MAX_EVENTS = 512;
+import { BatchWriter } from './batch-writer.js';
 
 /**
  * Gives every dashboard event the next position {epoch, offset} and stores it, in batches, so a
@@ -13,12 +11,15 @@ const BATCH_MAX_EVENTS = 512;
  */
 export class EventLog {
   private last: number;
-  private pending: StoredEvent[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  /** Events wait at most 10 ms to share a store transaction, like output chunks do. */
+  private readonly writer: BatchWriter<StoredEvent>;
 
-  private constructor(private readonly store: Store, private readonly logger: Logger, last: number) {
+  private constructor(private readonly store: Store, logger: Logger, last: number) {
     this.last = last;
+    this.writer = new BatchWriter(
+      (batch) => store.appendEvents(batch).catch((err: unknown) => logger.error({ err, events: batch.length }, 'storing events failed')),
+      { windowMs: 10, maxItems: 512 },
+    );
   }
 
   static async open(store: Store, logger: Logger): Promise<EventLog> {
@@ -41,21 +42,11 @@ export class EventLog {
   }
 
   record(offset: number, text: string): void {
-    this.pending.push({ offset, text, createdAt: Date.now() });
-    if (this.pending.length >= BATCH_MAX_EVENTS) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), BATCH_WINDOW_MS);
+    this.writer.add({ offset, text, createdAt: Date.now() });
   }
 
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending.length === 0) return this.writing;
-    const batch = this.pending;
-    this.pending = [];
-    this.writing = this.writing.then(() =>
-      this.store.appendEvents(batch).catch((err: unknown) => this.logger.error({ err, events: batch.length }, 'storing events failed')),
-    );
-    return this.writing;
+    return this.writer.flush();
   }
 
   /**
