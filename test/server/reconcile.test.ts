@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { connectRawAgent } from '../support/raw-agent.js';
+import { tempDir } from '../support/temp-dir.js';
+import { startTestServer } from '../support/test-server.js';
+import { openDashboard } from '../support/test-socket.js';
+
+/** A server with one running and one queued command on agent "r", then restarted on the same data dir. */
+async function restartWithWork(dataDir: string) {
+  const first = await startTestServer({ dataDir });
+  const dashboard = await openDashboard(first.wsUrl, await first.dashboardToken());
+  const agent = await connectRawAgent(first.wsUrl, await first.agentToken('r'));
+  dashboard.send('command:request', { agentId: 'r', command: 'long job', priority: 'normal', requestId: 'run' });
+  dashboard.send('command:request', { agentId: 'r', command: 'next job', priority: 'normal', requestId: 'next' });
+  const running = (await agent.waitFor('command:execute')).payload.commandId as string;
+  agent.send('command:started', { commandId: running, pid: 42 });
+  const queued = (await dashboard.waitFor('command:status', (p) => p.requestId === 'next')).payload.commandId as string;
+  await dashboard.waitFor('command:status', (p) => p.commandId === running && p.status === 'running');
+  await agent[Symbol.asyncDispose]();
+  await dashboard[Symbol.asyncDispose]();
+  await first.close();
+  const second = await startTestServer({ dataDir });
+  return { second, running, queued };
+}
+
+describe('reconciling commands with what a reconnecting agent reports', () => {
+  it('fails a running command the agent no longer knows (lost), never re-runs it, and runs the queue', async () => {
+    await using dir = await tempDir();
+    const { second, running, queued } = await restartWithWork(dir.path);
+    await using server = second;
+    await using dashboard = await openDashboard(server.wsUrl, await server.dashboardToken());
+    await using agent = await connectRawAgent(server.wsUrl, await server.agentToken('r'), 'raw-agent', []);
+    const lost = await dashboard.waitFor('command:status', (p) => p.commandId === running && p.status === 'failed');
+    expect(String(lost.payload.message)).toContain('lost');
+    const execute = await agent.waitFor('command:execute');
+    expect(execute.payload.commandId).toBe(queued);
+    expect(agent.messages.filter((m) => m.type === 'command:execute' && m.payload.commandId === running)).toEqual([]);
+  });
+
+  it('adopts a command that finished while the server was down and stores what the agent resends', async () => {
+    await using dir = await tempDir();
+    const { second, running } = await restartWithWork(dir.path);
+    await using server = second;
+    await using dashboard = await openDashboard(server.wsUrl, await server.dashboardToken());
+    await using agent = await connectRawAgent(server.wsUrl, await server.agentToken('r'), 'raw-agent', [
+      { commandId: running, lastSequence: 2, finished: true },
+    ]);
+    agent.send('command:started', { commandId: running, pid: 42 });
+    agent.send('terminal:output', { commandId: running, sequence: 1, stream: 'stdout', data: 'one\n' });
+    agent.send('terminal:output', { commandId: running, sequence: 2, stream: 'stdout', data: 'two\n' });
+    agent.send('command:exit', { commandId: running, exitCode: 0, signal: null, durationMs: 9, lastSequence: 2, outcome: 'exited' });
+    await dashboard.waitFor('command:status', (p) => p.commandId === running && p.status === 'completed');
+    expect((await agent.waitFor('command:ack', (p) => p.commandId === running)).payload).toEqual({ commandId: running });
+    const output = await server.context.store.readOutput(running, 0);
+    expect(output.map((c) => c.data).join('')).toBe('one\ntwo\n');
+    // The next queued command is dispatched only after the adopted one ended.
+    const execute = await agent.waitFor('command:execute');
+    expect(execute.payload.command).toBe('next job');
+  });
+});
