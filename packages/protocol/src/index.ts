@@ -6,3 +6,6 @@ export * from './json-schema.js';
 export { AgentInfo, Position, ErrorPayload } from './schemas/common.js';
 export { DashboardToServer, ServerToDashboard, QueueEntry, CommandStatusPayload } from './schemas/dashboard.js';
 export { AgentToServer, ServerToAgent } from './schemas/agent.js';
+export {
+  HistoryCommand, CommandListResponse, OutputPageResponse, AuditListResponse, AgentListResponse, ApiError,
+} from './schemas/rest.js';

@@ -1,6 +1,7 @@
 import { PROTOCOL_VERSION } from './constants.js';
 import { AgentToServer, ServerToAgent } from './schemas/agent.js';
 import { DashboardToServer, ServerToDashboard } from './schemas/dashboard.js';
+import { AgentListResponse, ApiError, AuditListResponse, CommandListResponse, OutputPageResponse } from './schemas/rest.js';
 
 /**
  * The whole protocol as one JSON Schema document (draft 2020-12), for clients in other languages:
@@ -15,11 +16,16 @@ export function protocolJsonSchema(): Record<string, unknown> {
   add('server-to-dashboard', ServerToDashboard);
   add('agent-to-server', AgentToServer);
   add('server-to-agent', ServerToAgent);
+  add('rest', {
+    'agents': AgentListResponse, 'commands': CommandListResponse, 'command-output': OutputPageResponse,
+    'audit': AuditListResponse, 'error': ApiError,
+  });
   return JSON.parse(
     JSON.stringify({
       $schema: 'https://json-schema.org/draft/2020-12/schema',
       title: `Onsembl protocol ${PROTOCOL_VERSION}`,
-      description: 'Every message is {version, type, timestamp, payload}; payload schemas are in $defs by direction/type.',
+      description:
+        'Every message is {version, type, timestamp, payload}; payload schemas are in $defs by direction/type; REST responses under rest/.',
       type: 'object',
       required: ['version', 'type', 'timestamp', 'payload'],
       properties: {
