@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
 
-// The server (default port 3001) serves the built files; in `vite dev` the WebSocket is proxied to it.
+// The server (default port 3001) serves the built files; in `vite dev` the WebSocket and the REST API are proxied to it.
 const serverUrl = process.env.ONSEMBL_SERVER_URL ?? 'http://localhost:3001';
 
 export default defineConfig({
@@ -22,5 +22,5 @@ export default defineConfig({
       treeshake: { moduleSideEffects: (id: string) => !id.includes('/packages/protocol/') },
     },
   },
-  server: { proxy: { '/ws': { target: serverUrl, ws: true }, '/health': serverUrl } },
+  server: { proxy: { '/ws': { target: serverUrl, ws: true }, '/api': serverUrl, '/health': serverUrl } },
 });

@@ -96,6 +96,53 @@ describe('client resume against a real server', () => {
     expect(client.connections).toEqual([false, false]);
   });
 
+  it('fills the output a slow dashboard was not sent (output:gap) from the store', async () => {
+    await using server = await TestServer.start({ dashboardSendBufferBytes: 16 * 1024 });
+    await using _agent = await startTestAgent(server, 'flood');
+    await using printer = await startPrinter({ perBurst: 2_000, pauseMs: 0 });
+    using client = trackedClient(server, await server.token('dashboard', 'slow'));
+    client.connect();
+    const agent = await waitFor('the agent', () => client.agents.find((a) => a.name === 'flood' && a.status === 'online'));
+    const received = new Map<number, string>();
+    const gaps: OutputGap[] = [];
+    let done = false;
+    client.on('output', (chunk) => received.set(chunk.sequence, chunk.data));
+    client.on('gap', (gap) => gaps.push(gap));
+    client.on('status', (status) => (done ||= status.status === 'completed'));
+    const socket = TrackedWebSocket.last as TrackedWebSocket;
+    const commandId = await client.requestCommand({ agentId: agent.id, command: printer.command, priority: 'normal' });
+    const stored = async () => (await client.history.outputChunks(commandId, { limit: 1, after: 1e9 })).lastSequence;
+    const announced = () => gaps.reduce((sum, g) => sum + g.nextSequence - g.fromSequence, 0);
+    // Stop reading until the server has had to drop some of this dashboard's output: the kernel's
+    // socket buffers absorb the first megabytes (how many depends on the machine), so each round
+    // holds back twice as much as the last.
+    for (let round = 0, hold = 1_000; gaps.length === 0; round++, hold *= 2) {
+      expect(round, 'the server never dropped output for a paused dashboard').toBeLessThan(5);
+      const from = await stored();
+      socket.pause();
+      await waitFor(`${hold} more chunks stored`, async () => (await stored()) >= from + hold, 120_000);
+      const upTo = await stored();
+      socket.resume();
+      await waitFor('the dashboard to catch up', () => received.size + announced() >= upTo, 60_000);
+    }
+    await printer.stop();
+    await waitFor('the final status', () => done, 60_000);
+    const fills = await Promise.all(gaps.map((gap) => client.fillGap(gap)));
+    for (const fill of fills) {
+      expect(fill.complete).toBe(true);
+      for (const chunk of fill.chunks) {
+        expect(received.has(chunk.sequence), `sequence ${chunk.sequence} was delivered and announced missing`).toBe(false);
+        received.set(chunk.sequence, chunk.data);
+      }
+    }
+    const sequences = [...received.keys()].sort((a, b) => a - b);
+    expect(sequences).toEqual(Array.from({ length: sequences.length }, (_, i) => i + 1));
+    const text = sequences.map((s) => received.get(s)).join('');
+    const lines = Number(/END (\d+)\n$/.exec(text)?.[1]);
+    console.info(`slow dashboard: ${gaps.length} gaps, ${announced()} of ${sequences.length} chunks read back from the store`);
+    expect(text === printerOutput(lines), 'the output, byte for byte').toBe(true);
+  }, 240_000);
+
   it('reassembles a long stream byte for byte while its socket is killed 30 times at random points', async () => {
     const KILLS = 30;
     const seed = Number(process.env.ONSEMBL_CHAOS_SEED ?? Date.now() % 1_000_000);
@@ -112,7 +159,7 @@ describe('client resume against a real server', () => {
     const duplicates: number[] = [];
     const gaps: OutputGap[] = [];
     const fills: Promise<void>[] = [];
-    let commandId: string | undefined;
+    let commandId: string | undefined = undefined;
     let finalStatus: string | undefined;
     const early: OutputChunk[] = [];
     const take = (chunk: OutputChunk) => {

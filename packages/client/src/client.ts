@@ -3,11 +3,12 @@ import { CommandEvents, type CommandEvent, type CommandHandlers } from './comman
 import { Connection } from './connection.js';
 import { Emitter, type Listener } from './emitter.js';
 import { ClientError } from './errors.js';
+import { HistoryApi, type MissingOutput, type MissingOutputOptions } from './history.js';
 import { createRequestIds } from './ids.js';
 import { resolveOptions, type ClientOptions } from './options.js';
 import { PendingRequests } from './requests.js';
 import type {
-  AgentInfo, ClientEvents, CommandRequest, ConnectionState, ConnectionStatus, EmergencyStopEvent, Position,
+  AgentInfo, ClientEvents, CommandRequest, ConnectionState, ConnectionStatus, EmergencyStopEvent, OutputGap, Position,
 } from './types.js';
 
 /**
@@ -20,9 +21,12 @@ export class OnsemblClient {
   readonly #pending: PendingRequests;
   readonly #nextRequestId: () => string;
   readonly #agents = new Map<string, AgentInfo>();
+  readonly #historyOptions: Pick<ClientOptions, 'apiUrl' | 'fetch' | 'url'>;
+  #history: HistoryApi | undefined;
 
   constructor(options: ClientOptions) {
     const resolved = resolveOptions(options);
+    this.#historyOptions = { url: options.url, apiUrl: options.apiUrl, fetch: options.fetch };
     this.#pending = new PendingRequests(resolved.clock, resolved.requestTimeoutMs);
     this.#nextRequestId = createRequestIds(resolved.random);
     this.#connection = new Connection(
@@ -56,6 +60,28 @@ export class OnsemblClient {
 
   get agents(): readonly AgentInfo[] {
     return [...this.#agents.values()];
+  }
+
+  /**
+   * The server's history REST API, with this client's current token (it follows `setToken` and
+   * `refreshToken`). Made on first use: `fetch` is needed only by those who use it.
+   */
+  get history(): HistoryApi {
+    const { url, apiUrl, fetch } = this.#historyOptions;
+    this.#history ??= new HistoryApi({
+      ...(apiUrl ? { baseUrl: apiUrl } : { url }),
+      token: () => this.#connection.token,
+      ...(fetch ? { fetch } : {}),
+    });
+    return this.#history;
+  }
+
+  /**
+   * Reads back from the server's store the output an `output:gap` said this dashboard missed
+   * (`client.on('gap', (gap) => client.fillGap(gap).then(...))`).
+   */
+  fillGap(gap: Pick<OutputGap, 'commandId' | 'fromSequence' | 'nextSequence'>, options?: MissingOutputOptions): Promise<MissingOutput> {
+    return this.history.missingOutput(gap, options);
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {

@@ -175,6 +175,34 @@ describe('reconnect schedule', () => {
     expect(client.status).toMatchObject({ state: 'RECONNECTING', failures: 1, nextRetryAt: Date.now() + 1_000 });
   });
 
+  it('takes the "dropped too soon" threshold from stableAfterMs, so chaos runs reconnect at once', () => {
+    const { client } = makeClient({ stableAfterMs: 50 });
+    client.connect();
+    FakeSocket.last.open().ack();
+    vi.advanceTimersByTime(10);
+    FakeSocket.last.drop();
+    expect(client.status).toMatchObject({ state: 'RECONNECTING', failures: 1 });
+    vi.advanceTimersByTime(client.nextRetryAt! - Date.now());
+    FakeSocket.last.open().ack();
+    vi.advanceTimersByTime(50);
+    expect(client.status.failures).toBe(0);
+    FakeSocket.last.drop();
+    // Up for 50 ms: a healthy connection that dropped, so the retry is immediate.
+    expect(FakeSocket.instances).toHaveLength(3);
+    expect(client.status).toMatchObject({ state: 'RECONNECTING', failures: 0 });
+  });
+
+  it('with stableAfterMs 0, retries at once after any drop that follows an ack', () => {
+    const { client } = makeClient({ stableAfterMs: 0 });
+    client.connect();
+    for (let i = 1; i <= 10; i++) {
+      FakeSocket.last.open().ack();
+      FakeSocket.last.drop();
+      expect(FakeSocket.instances).toHaveLength(i + 1);
+      expect(client.status).toMatchObject({ state: 'RECONNECTING', failures: 0 });
+    }
+  });
+
   it('resets the failure count once a connection has been up for a while', () => {
     const { client } = makeClient();
     client.connect();
@@ -307,12 +335,25 @@ describe('resume', () => {
     expect(client.position).toEqual({ epoch: 'ep-2', offset: 0 });
   });
 
-  it('sends resume in query mode too', () => {
+  it('cannot resume in query mode: the URL token starts a fresh session, so it sends nothing and resets', () => {
     const { client } = makeClient({ auth: 'query' });
+    const resets: number[] = [];
+    client.on('reset', () => resets.push(1));
     client.connect();
     connectLast({ position: { epoch, offset: 1 } });
     FakeSocket.last.drop();
     FakeSocket.last.open();
-    expect(FakeSocket.last.sent[0]).toMatchObject({ type: 'dashboard:connect', payload: { token: 'tok-1', resume: { epoch, offset: 1 } } });
+    expect(FakeSocket.last.sent).toEqual([]);
+    FakeSocket.last.ack({ position: { epoch, offset: 5 } });
+    expect(resets).toHaveLength(1);
+    expect(client.position).toEqual({ epoch, offset: 5 });
+  });
+
+  it('never moves the position back within an epoch', () => {
+    const { client } = reconnectWithPositions();
+    FakeSocket.last.ack({ recovered: true, position: { epoch, offset: 9 } });
+    FakeSocket.last.receive('agent:status', { agent: { id: 'a', name: 'a', type: 'shell', status: 'online' } }, { epoch, offset: 6 });
+    FakeSocket.last.receive('agent:status', { agent: { id: 'a', name: 'a', type: 'shell', status: 'busy' } }, { epoch, offset: 5 });
+    expect(client.position).toEqual({ epoch, offset: 6 });
   });
 });

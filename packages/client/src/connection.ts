@@ -150,9 +150,10 @@ export class Connection {
   }
 
   #onOpen(): void {
+    // A query-mode socket is authenticated by its URL, and the server starts it (ack, fresh state)
+    // before any message could ask to resume: such a client never resumes, and resets instead.
+    if (this.opts.auth === 'query') return;
     const resume = this.#everConnected && this.#position ? this.#position : undefined;
-    // Query-mode sockets are already authenticated; they only need the message to resume.
-    if (this.opts.auth === 'query' && !resume) return;
     this.#resumeSent = resume !== undefined;
     this.#sendRaw('dashboard:connect', {
       token: this.#token,
@@ -165,7 +166,7 @@ export class Connection {
     const message = parseIncoming(event.data);
     if (!message) return;
     this.#heartbeat.received();
-    if (message.position) this.#position = message.position;
+    if (message.position) this.#advance(message.position);
     if (message.type === 'connection:ack') this.#onAck(message.payload);
     if (message.type === 'error' && message.payload.code === ErrorCode.AUTH_FAILED) {
       this.hooks.message(message);
@@ -173,6 +174,12 @@ export class Connection {
       return;
     }
     this.hooks.message(message);
+  }
+
+  /** Positions only move forward within an epoch: a late event never makes the next resume repeat events. */
+  #advance(position: Position): void {
+    const current = this.#position;
+    if (!current || current.epoch !== position.epoch || position.offset > current.offset) this.#position = position;
   }
 
   #onAck(ack: ConnectionAck): void {
@@ -192,10 +199,11 @@ export class Connection {
     );
     // A connection counts as healthy (failure count back to 0) once it has lasted a while; one that
     // drops right after its ack counts as a failure, so a flapping server backs off instead of looping.
-    this.#stable.set(opts.stableAfterMs, () => this.#update({ failures: 0 }));
+    // With stableAfterMs 0 every acknowledged connection counts as healthy at once.
+    if (opts.stableAfterMs > 0) this.#stable.set(opts.stableAfterMs, () => this.#update({ failures: 0 }));
     this.#update({
       state: ConnectionState.CONNECTED, nextRetryAt: null, reason: null, manualReconnectRequired: false,
-      lastError: null, tokenExpiresAt: ack.tokenExpiresAt ?? null,
+      lastError: null, tokenExpiresAt: ack.tokenExpiresAt ?? null, ...(opts.stableAfterMs > 0 ? {} : { failures: 0 }),
     });
     this.hooks.connected(ack, resumed);
   }

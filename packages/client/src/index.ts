@@ -10,3 +10,7 @@ export { defaultReconnectPolicy, retryDelayMs, type ReconnectPolicy } from './ba
 export { systemClock, type Clock } from './clock.js';
 export { dashboardUrlFor, type AuthMode, type WebSocketConstructor, type WebSocketLike, type SocketEvent } from './socket.js';
 export type { CommandEvent, CommandHandlers } from './command-events.js';
+export {
+  apiBaseFor, HistoryApi, HistoryApiError, type AuditEntry, type AuditQuery, type CommandCursor, type CommandPage, type CommandQuery,
+  type FetchLike, type HistoryApiOptions, type HistoryChunk, type HistoryCommand, type MissingOutput, type MissingOutputOptions, type OutputPage,
+} from './history.js';

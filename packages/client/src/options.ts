@@ -1,6 +1,7 @@
 import { defaultReconnectPolicy, type ReconnectPolicy } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ConnectionOptions } from './connection.js';
+import type { FetchLike } from './history.js';
 import type { AuthMode, WebSocketConstructor } from './socket.js';
 
 export interface ClientOptions {
@@ -23,8 +24,16 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** A request without an answer after this long rejects with REQUEST_TIMEOUT (default 30 s). */
   requestTimeoutMs?: number;
-  /** A connection that lasted this long resets the failure count (default 5 s). */
+  /**
+   * A connection that drops sooner than this after its `connection:ack` counts as a failed attempt
+   * (no immediate retry, backoff); one that lasted this long resets the failure count (default 5 s).
+   * Tests and chaos runs that drop connections on purpose set it low to reconnect at once.
+   */
   stableAfterMs?: number;
+  /** HTTP base of the history API (`client.history`); default: derived from `url` (ws→http, wss→https). */
+  apiUrl?: string;
+  /** `fetch` for the history API; default: the global one. */
+  fetch?: FetchLike;
 }
 
 /** Defaults: in-band auth, global WebSocket, the protocol's reconnect policy, the server's heartbeat timings. */

@@ -4,9 +4,11 @@ import { useDashboardState } from '../state/hooks.js';
 import { createSession, disposeSession } from '../state/session.js';
 import { agentColors } from '../ui/agent-colors.js';
 import { noticeFromFailure } from '../ui/notices.js';
+import { useRoute } from '../ui/route.js';
 import { AgentList } from './AgentList.js';
 import { AgentWorkspace } from './AgentWorkspace.js';
 import { EmergencyBanner } from './EmergencyBanner.js';
+import { HistoryView } from './history/HistoryView.js';
 import { NoAgents } from './NoAgents.js';
 import { SignIn } from './SignIn.js';
 import { Toasts } from './Toasts.js';
@@ -29,6 +31,7 @@ export function Dashboard({ token, onSignOut }: Props) {
   const colors = useMemo(() => agentColors(state.agents), [state.agents]);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [renewing, setRenewing] = useState(false);
+  const [route, navigate] = useRoute();
   const selected = agents.find((a) => a.id === selectedId) ?? agents[0] ?? null;
 
   const { connection } = state;
@@ -44,6 +47,7 @@ export function Dashboard({ token, onSignOut }: Props) {
     <div className="app">
       <TopBar
         session={session}
+        view={route.view}
         connection={connection}
         running={agents.filter((a) => a.status === 'busy').length}
         queued={Object.values(state.queues).reduce((sum, queue) => sum + queue.length, 0)}
@@ -51,14 +55,18 @@ export function Dashboard({ token, onSignOut }: Props) {
         onRenewToken={() => setRenewing(true)}
       />
       {state.emergency && <EmergencyBanner event={state.emergency} onDismiss={() => session.store.dispatch({ type: 'dismiss-emergency' })} />}
-      <div className="layout">
-        <AgentList agents={agents} colors={colors} selectedId={selected?.id ?? null} onSelect={setSelectedId} state={state} stale={connection.state !== 'CONNECTED'} />
-        {selected ? (
-          <AgentWorkspace key={selected.id} session={session} state={state} agent={selected} color={colors.get(selected.id) ?? '#4ea1ff'} />
-        ) : (
-          <NoAgents />
-        )}
-      </div>
+      {route.view === 'history' ? (
+        <HistoryView session={session} agents={agents} colors={colors} filter={route.filter} commandId={route.commandId} navigate={navigate} />
+      ) : (
+        <div className="layout">
+          <AgentList agents={agents} colors={colors} selectedId={selected?.id ?? null} onSelect={setSelectedId} state={state} stale={connection.state !== 'CONNECTED'} />
+          {selected ? (
+            <AgentWorkspace key={selected.id} session={session} state={state} agent={selected} color={colors.get(selected.id) ?? '#4ea1ff'} />
+          ) : (
+            <NoAgents />
+          )}
+        </div>
+      )}
       <Toasts notices={state.notices} onDismiss={(id) => session.store.dispatch({ type: 'dismiss', id })} />
       {renewing && !authFailed && (
         <div className="overlay" role="dialog" aria-modal="true" aria-label="Renew the token">

@@ -1,14 +1,20 @@
 import type { CommandView } from '../state/dashboard-state.js';
 import { formatClock, formatDuration } from '../ui/format.js';
+import { commandHref } from '../ui/route.js';
 
 const SHOWN = 50;
 
-/** Recent commands of the agent: status, exit code, duration. */
+/** Recent commands of the agent (live, and finished ones from the store): status, exit code, duration; each opens in History. */
 export function HistoryList({ rows }: { rows: readonly CommandView[] }) {
   return (
     <section className="card history-card" aria-labelledby="history-title">
-      <h2 className="section-title" id="history-title">
-        History <span className="count">{rows.length}</span>
+      <h2 className="section-title card-title" id="history-title">
+        <span>
+          History <span className="count">{rows.length}</span>
+        </span>
+        <a href="#/history" className="card-link" data-testid="all-history">
+          All history →
+        </a>
       </h2>
       {rows.length === 0 ? (
         <p className="muted">Nothing has run yet</p>
@@ -26,9 +32,9 @@ export function HistoryList({ rows }: { rows: readonly CommandView[] }) {
             {rows.slice(0, SHOWN).map((row) => (
               <tr key={row.commandId} data-testid="history-row" data-command-id={row.commandId} data-status={row.status}>
                 <td>
-                  <code className="command-text" title={`${row.command ?? row.commandId}${row.requestedBy ? ` (by ${row.requestedBy})` : ''}`}>
-                    {row.command ?? row.commandId}
-                  </code>
+                  <a href={commandHref(row.commandId)} className="command-link" title={`Open in History: ${row.command ?? row.commandId}${row.requestedBy ? ` (by ${row.requestedBy})` : ''}`}>
+                    <code className="command-text">{row.command ?? row.commandId}</code>
+                  </a>
                 </td>
                 <td>
                   <span className={`badge cmd-${row.status}`}>{row.status}</span>

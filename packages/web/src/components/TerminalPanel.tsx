@@ -1,6 +1,6 @@
 import type { AgentInfo } from '@onsembl/client';
 import type { CSSProperties } from 'react';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Session } from '../state/session.js';
 import { TerminalSearch } from './TerminalSearch.js';
 
@@ -14,6 +14,16 @@ interface Props {
 export function TerminalPanel({ session, agent, color }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const terminal = session.terminals.get(agent.id);
+  const { unfilled, filled } = useSyncExternalStore(terminal.subscribe, () => terminal.fills);
+  const [loading, setLoading] = useState(false);
+  const loadMissing = async () => {
+    setLoading(true);
+    try {
+      await session.terminals.loadUnfilled(agent.id);
+    } finally {
+      setLoading(false);
+    }
+  };
 
   useEffect(() => {
     const element = host.current;
@@ -44,6 +54,18 @@ export function TerminalPanel({ session, agent, color }: Props) {
         <span className="agent-type">{agent.type}</span>
         <span className={`badge status-${agent.status}`}>{agent.status}</span>
         <div className="spacer" />
+        {unfilled.length > 0 && (
+          <button
+            type="button"
+            className="warn small"
+            disabled={loading}
+            onClick={() => void loadMissing()}
+            title={`Output that did not reach this dashboard: ${unfilled.map((r) => `sequence ${r.from}–${r.to - 1} (${r.reason})`).join(', ')}`}
+            data-testid="load-missing"
+          >
+            {loading ? 'Loading…' : 'Load missing output'}
+          </button>
+        )}
         <TerminalSearch terminal={terminal} />
         <button type="button" className="ghost small" onClick={() => void copy()} title="Copy the selection, or everything when nothing is selected">
           Copy
@@ -52,7 +74,7 @@ export function TerminalPanel({ session, agent, color }: Props) {
           Clear
         </button>
       </div>
-      <div className="terminal-host" ref={host} data-testid="terminal" data-agent-name={agent.name} />
+      <div className="terminal-host" ref={host} data-testid="terminal" data-agent-name={agent.name} data-filled={filled} />
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { EmergencyStopButton } from './EmergencyStopButton.js';
 
 interface Props {
   session: Session;
+  view: 'live' | 'history';
   connection: ConnectionStatus;
   running: number;
   queued: number;
@@ -12,12 +13,20 @@ interface Props {
   onRenewToken(): void;
 }
 
-export function TopBar({ session, connection, running, queued, onSignOut, onRenewToken }: Props) {
+export function TopBar({ session, view, connection, running, queued, onSignOut, onRenewToken }: Props) {
   return (
     <header className="topbar">
       <div className="brand">
         <span className="brand-mark" aria-hidden="true">◆</span> Onsembl
       </div>
+      <nav className="views" aria-label="Views">
+        <a href="#/" aria-current={view === 'live' ? 'page' : undefined} data-testid="nav-live">
+          Live
+        </a>
+        <a href="#/history" aria-current={view === 'history' ? 'page' : undefined} data-testid="nav-history">
+          History
+        </a>
+      </nav>
       <ConnectionIndicator status={connection} onReconnect={() => session.client.reconnect()} onRenewToken={onRenewToken} />
       <div className="topbar-actions">
         <EmergencyStopButton session={session} disabled={connection.state !== 'CONNECTED'} running={running} queued={queued} />

@@ -66,3 +66,22 @@ describe('agent colours', () => {
     expect(agentColors([...agents].reverse())).toEqual(colors);
   });
 });
+
+describe('seeding from the history API', () => {
+  const stored = (id: string, queuedAt: number, status: 'completed' | 'failed' = 'completed') => ({
+    id, agentId: 'a1', command: `echo ${id}`, priority: 'normal' as const, status, requestedBy: 'bob', queuedAt,
+    exitCode: status === 'completed' ? 0 : 1, durationMs: 5, lastSequence: 1, history: [],
+  });
+
+  it('adds stored commands it does not know, keeps what it saw live, and orders by queue time', () => {
+    const state = apply(
+      { type: 'status', at: 50, status: { commandId: 'live', agentId: 'a1', status: 'completed', command: 'live one', queuedAt: 300, exitCode: 0 } },
+      { type: 'seed', commands: [stored('newer', 200), stored('live', 300, 'failed'), stored('older', 100, 'failed')] },
+    );
+    expect(state.recent).toEqual(['live', 'newer', 'older']);
+    expect(state.commands.live).toMatchObject({ status: 'completed', command: 'live one' });
+    expect(historyOf(state, 'a1').map((v) => [v.commandId, v.status, v.requestedBy])).toEqual([
+      ['live', 'completed', null], ['newer', 'completed', 'bob'], ['older', 'failed', 'bob'],
+    ]);
+  });
+});

@@ -1,5 +1,5 @@
 import type {
-  AgentInfo, CommandStatusPayload, ConnectionStatus, EmergencyStopEvent, QueueEntry, QueueUpdate,
+  AgentInfo, CommandStatusPayload, ConnectionStatus, EmergencyStopEvent, HistoryCommand, QueueEntry, QueueUpdate,
 } from '@onsembl/client';
 
 /** What the dashboard knows about one command, merged from every `command:status` it saw. */
@@ -16,7 +16,9 @@ export interface CommandView {
   finishedAt: number | null;
   requestedBy: string | null;
   message: string | null;
-  /** When this dashboard last heard of it (orders the history). */
+  /** When the server queued it, when known. */
+  queuedAt: number | null;
+  /** When this dashboard first heard of it (orders the history), or its queuedAt when it came from the store. */
   seenAt: number;
 }
 
@@ -50,6 +52,8 @@ export type DashboardAction =
   | { type: 'agent'; agent: AgentInfo }
   | { type: 'status'; status: CommandStatusPayload; at: number }
   | { type: 'queue'; update: QueueUpdate }
+  /** Finished commands from the history API, after a fresh start. */
+  | { type: 'seed'; commands: readonly HistoryCommand[] }
   | { type: 'reset' }
   | { type: 'emergency'; event: EmergencyStopEvent; at: number }
   | { type: 'dismiss-emergency' }
@@ -79,6 +83,8 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
       return applyStatus(state, action.status, action.at);
     case 'queue':
       return { ...state, queues: { ...state.queues, [action.update.agentId]: action.update.queue } };
+    case 'seed':
+      return seed(state, action.commands);
     case 'reset':
       // The server could not replay what we missed: queues and live statuses come again from the
       // fresh agent:list and command:queue; finished history stays (it cannot change any more).
@@ -112,6 +118,7 @@ function applyStatus(state: DashboardState, status: CommandStatusPayload, at: nu
     finishedAt: status.finishedAt ?? before?.finishedAt ?? null,
     requestedBy: status.requestedBy ?? before?.requestedBy ?? null,
     message: status.message ?? before?.message ?? null,
+    queuedAt: status.queuedAt ?? before?.queuedAt ?? null,
     seenAt: before?.seenAt ?? at,
   };
   const commands = { ...state.commands, [view.commandId]: view };
@@ -122,6 +129,29 @@ function applyStatus(state: DashboardState, status: CommandStatusPayload, at: nu
     recent = recent.slice(0, HISTORY_LIMIT);
   }
   return { ...state, commands, recent };
+}
+
+/**
+ * Adds stored commands this dashboard does not know yet (what it knows live is newer) and orders
+ * the history by when commands were queued.
+ */
+function seed(state: DashboardState, records: readonly HistoryCommand[]): DashboardState {
+  const commands: Record<string, CommandView> = { ...state.commands };
+  let added = false;
+  for (const r of records) {
+    if (commands[r.id]) continue;
+    added = true;
+    commands[r.id] = {
+      commandId: r.id, agentId: r.agentId, command: r.command, priority: r.priority, status: r.status,
+      exitCode: r.exitCode ?? null, signal: r.signal ?? null, durationMs: r.durationMs ?? null, startedAt: r.startedAt ?? null,
+      finishedAt: r.finishedAt ?? null, requestedBy: r.requestedBy, message: r.message ?? null, queuedAt: r.queuedAt, seenAt: r.queuedAt,
+    };
+  }
+  if (!added) return state;
+  const order = (id: string) => commands[id]?.queuedAt ?? commands[id]?.seenAt ?? 0;
+  const ids = [...new Set([...state.recent, ...records.map((r) => r.id)])].sort((a, b) => order(b) - order(a));
+  for (const dropped of ids.slice(HISTORY_LIMIT)) delete commands[dropped];
+  return { ...state, commands, recent: ids.slice(0, HISTORY_LIMIT) };
 }
 
 const LIVE = new Set(['queued', 'running']);
@@ -146,7 +176,7 @@ export function runningCommand(state: DashboardState, agentId: string): CommandV
   if (state.commands[current]) return null; // known, and not running (the loop above would have found it)
   return {
     commandId: current, agentId, command: null, priority: null, status: 'running', exitCode: null, signal: null,
-    durationMs: null, startedAt: null, finishedAt: null, requestedBy: null, message: null, seenAt: 0,
+    durationMs: null, startedAt: null, finishedAt: null, requestedBy: null, message: null, queuedAt: null, seenAt: 0,
   };
 }
 

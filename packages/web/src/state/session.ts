@@ -1,12 +1,19 @@
-import { OnsemblClient, dashboardUrlFor } from '@onsembl/client';
+import { OnsemblClient, dashboardUrlFor, type HistoryApi } from '@onsembl/client';
 import { TerminalRegistry } from '../terminal/terminal-registry.js';
+import { HISTORY_LIMIT } from './dashboard-state.js';
 import { DashboardStore } from './dashboard-store.js';
+
+const FINISHED = ['completed', 'failed', 'cancelled', 'timeout'] as const;
 
 /** Everything one signed-in dashboard needs: the client, its state, and the terminals. */
 export interface Session {
   client: OnsemblClient;
+  /** The server's history REST API (same origin, the session's token). */
+  history: HistoryApi;
   store: DashboardStore;
   terminals: TerminalRegistry;
+  /** Unsubscribes of the session's own listeners. */
+  dispose: (() => void)[];
 }
 
 export function createSession(token: string): Session {
@@ -30,10 +37,21 @@ export function createSession(token: string): Session {
   // The registry subscribes after the store, so the store already knows a command's text when its
   // `running` status reaches the terminal.
   const terminals = new TerminalRegistry(client, commandText);
-  return { client, store, terminals };
+  const { history } = client;
+  // A fresh start (first connection, or the server could not replay): finished commands come from
+  // the store, so the side History survives reloads and resets.
+  const seed = client.on('connected', ({ resumed }) => {
+    if (resumed) return;
+    history.commands({ status: FINISHED, limit: HISTORY_LIMIT }).then(
+      (page) => store.dispatch({ type: 'seed', commands: page.commands }),
+      () => undefined, // the live view works without it; the History view reports API errors
+    );
+  });
+  return { client, history, store, terminals, dispose: [seed] };
 }
 
 export function disposeSession(session: Session): void {
+  for (const off of session.dispose) off();
   session.client.close();
   session.terminals.dispose();
   session.store.dispose();

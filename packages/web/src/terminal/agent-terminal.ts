@@ -2,6 +2,22 @@ import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon, type ISearchOptions } from '@xterm/addon-search';
 import { Terminal } from '@xterm/xterm';
 
+export interface UnfilledRange {
+  commandId: string;
+  agentId: string;
+  from: number;
+  /** Exclusive. */
+  to: number;
+  reason: string;
+}
+
+export interface FillState {
+  /** Ranges that could not be loaded (offered by "Load missing output"). */
+  unfilled: readonly UnfilledRange[];
+  /** How many missing ranges were loaded from the store in place. */
+  filled: number;
+}
+
 const THEME = {
   background: '#0d1117', foreground: '#d6dde6', cursor: '#0d1117', selectionBackground: '#3a5a85',
   black: '#1b2230', red: '#ff6b6b', green: '#4cd37c', yellow: '#f5c451', blue: '#5aa7ff', magenta: '#d38cf5',
@@ -23,13 +39,16 @@ export class AgentTerminal {
   readonly #fit = new FitAddon();
   #opened = false;
   #atLineStart = true;
+  /** What the toolbar shows about output the live stream did not bring (see TerminalFeed). */
+  #fills: FillState = { unfilled: [], filled: 0 };
+  readonly #listeners = new Set<() => void>();
 
-  constructor() {
+  constructor(options: { scrollback?: number } = {}) {
     this.term = new Terminal({
       convertEol: true, // agents without a PTY send bare \n
       disableStdin: true, // output only: commands go through the command form
       screenReaderMode: true, // an accessibility tree of the text, for assistive tech and tests
-      scrollback: 10_000,
+      scrollback: options.scrollback ?? 10_000,
       allowProposedApi: true, // search decorations
       cursorBlink: false,
       cursorStyle: 'underline',
@@ -85,6 +104,34 @@ export class AgentTerminal {
   clear(): void {
     this.term.clear();
   }
+
+  get fills(): FillState {
+    return this.#fills;
+  }
+
+  get unfilled(): readonly UnfilledRange[] {
+    return this.#fills.unfilled;
+  }
+
+  setUnfilled(ranges: readonly UnfilledRange[]): void {
+    this.#setFills({ ...this.#fills, unfilled: ranges });
+  }
+
+  /** A range of missing output was loaded from the store and written in its place. */
+  countFilled(): void {
+    this.#setFills({ ...this.#fills, filled: this.#fills.filled + 1 });
+  }
+
+  #setFills(fills: FillState): void {
+    this.#fills = fills;
+    for (const listener of this.#listeners) listener();
+  }
+
+  /** For useSyncExternalStore: called when `fills` changes. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  };
 
   dispose(): void {
     this.term.dispose();

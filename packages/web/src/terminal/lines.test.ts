@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { endLine, gapLine, shortId, startLine } from './lines.js';
+import { endLine, noteLine, shortId, startLine } from './lines.js';
 
 const DIM = '\x1b[2m';
 
 describe('terminal marker lines', () => {
-  it('marks an output gap as one dim line with the missing sequences', () => {
-    const line = gapLine({ commandId: 'c', agentId: 'a', fromSequence: 5, nextSequence: 9 });
+  it('writes notes as one dim line', () => {
+    const line = noteLine('… 4 output chunks did not reach this dashboard');
     expect(line.startsWith(DIM)).toBe(true);
-    expect(line).toContain('4 output chunks skipped (sequence 5–8)');
     expect(line.endsWith('\r\n')).toBe(true);
   });
 

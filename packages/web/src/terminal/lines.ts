@@ -1,4 +1,4 @@
-import type { CommandStatusPayload, OutputGap } from '@onsembl/client';
+import type { CommandStatusPayload } from '@onsembl/client';
 import { formatDuration } from '../ui/format.js';
 
 // SGR sequences: dim, bold, colours, reset. Markers are dim so they read as annotations, not output.
@@ -23,12 +23,6 @@ export function endLine(status: CommandStatusPayload): string {
   if (status.durationMs !== undefined) parts.push(formatDuration(status.durationMs));
   if (status.message) parts.push(status.message);
   return `${DIM}${colour}── ${parts.join(' · ')}${RESET}\r\n`;
-}
-
-/** spec-side "output:gap": this dashboard fell behind and the server dropped some chunks. */
-export function gapLine(gap: OutputGap): string {
-  const count = Math.max(0, gap.nextSequence - gap.fromSequence);
-  return `${DIM}… ${count} output chunk${count === 1 ? '' : 's'} skipped (sequence ${gap.fromSequence}–${gap.nextSequence - 1}); the full output is stored on the server …${RESET}\r\n`;
 }
 
 export function noteLine(text: string): string {

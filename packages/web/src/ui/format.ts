@@ -20,3 +20,24 @@ export function secondsUntil(at: number, now: number): number {
 export function formatElapsed(ms: number): string {
   return ms < 60_000 ? `${Math.floor(ms / 1_000)} s` : formatDuration(ms);
 }
+
+/** A time of day for today, else the date too: 14:03:22, or 28 Nov, 14:03. */
+export function formatWhen(at: number, now: number = Date.now()): string {
+  const date = new Date(at);
+  const today = new Date(now);
+  if (date.toDateString() === today.toDateString()) return formatClock(at);
+  const sameYear = date.getFullYear() === today.getFullYear();
+  return date.toLocaleString([], { day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }), hour: '2-digit', minute: '2-digit' });
+}
+
+/** The full date and time, for titles. */
+export function formatTimestamp(at: number): string {
+  return new Date(at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** 512 B, 12.3 KB, 4.5 MB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
