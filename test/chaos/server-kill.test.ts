@@ -33,11 +33,18 @@ describe('chaos: the server is SIGKILLed with queued and running commands', () =
     const queuedIds = await Promise.all(queuedCommands.map(async (_, i) => (await before.waitFor('command:status', (p) => p.requestId === `q${i}`)).payload.commandId as string));
     await before.waitFor('terminal:output', (p) => p.commandId === runningId && (p.sequence as number) >= 3);
 
+    const seen = before.messages.filter((m) => m.position).at(-1)?.position as { epoch: string; offset: number };
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
     await before[Symbol.asyncDispose]();
 
     await using second = await spawnServer(dir.path, [], {}, port);
+    // Positions handed out just before the crash may never have been stored: a new epoch says so.
+    await using resumed = await TestSocket.open(`${second.wsUrl}/ws/dashboard`);
+    resumed.send('dashboard:connect', { token: await tokens.issue('dashboard', 'ops'), clientInfo: {}, resume: seen });
+    const ack = await resumed.waitFor('connection:ack');
+    expect(ack.payload).toMatchObject({ recovered: false });
+    expect((ack.payload.position as { epoch: string }).epoch).not.toBe(seen.epoch);
     await using after = await dashboard(second.wsUrl);
     const allIds = [runningId, ...queuedIds];
     for (const id of allIds) await after.waitFor('command:status', (p) => p.commandId === id && FINAL.includes(p.status as string), 90_000);

@@ -28,6 +28,18 @@ describe.each(IMPLEMENTATIONS)('Store contract: %s', (_name, open) => {
     await c.close();
   });
 
+  it('gets a new epoch when the previous process did not close it (positions may have been lost)', async () => {
+    await using dir = await tempDir();
+    const crashed = await open(dir.path);
+    const reopened = await open(dir.path); // the first was never closed, as after SIGKILL
+    expect(reopened.epoch).not.toBe(crashed.epoch);
+    await reopened.close();
+    const clean = await open(dir.path);
+    expect(clean.epoch).toBe(reopened.epoch);
+    await clean.close();
+    await crashed.close();
+  });
+
   it('upserts and lists agents', async () => {
     await using dir = await tempDir();
     const store = await open(dir.path);

@@ -90,11 +90,21 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * The epoch names the history positions belong to. It is kept across clean restarts, and replaced
+   * when the previous process did not close the store: events it numbered in its last ~10 ms may never
+   * have been written, so a dashboard could have seen offsets that will now be reused.
+   */
   private loadEpoch(): string {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
-    if (row) return row.value;
-    const epoch = randomUUID().replaceAll('-', '').slice(0, 16);
-    this.db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(epoch);
+    const get = (key: string) => (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+    const existing = get('epoch');
+    const crashed = get('open') !== undefined;
+    const epoch = existing !== undefined && !crashed ? existing : randomUUID().replaceAll('-', '').slice(0, 16);
+    const set = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.db.transaction(() => {
+      set.run('epoch', epoch);
+      set.run('open', String(process.pid));
+    })();
     return epoch;
   }
 
@@ -214,6 +224,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.db.prepare("DELETE FROM meta WHERE key = 'open'").run();
+    this.db.close();
   }
 }
