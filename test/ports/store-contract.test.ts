@@ -70,6 +70,18 @@ describe.each(IMPLEMENTATIONS)('Store contract: %s', (_name, open) => {
     expect((await store.listCommands({ search: 'npm build' })).map((c) => c.id)).toEqual(['c3']);
     expect((await store.listCommands({ search: '" OR 1=1 --' })).map((c) => c.id)).toEqual([]);
     expect((await store.listUnfinishedCommands()).map((c) => c.id)).toEqual(['c2', 'c3']);
+    // Keyset pages never lose or repeat commands queued in the same millisecond.
+    for (const id of ['s1', 's2', 's3', 's4']) await store.createCommand(command(id, { queuedAt: 2000 }));
+    const seen: string[] = [];
+    let after: { queuedAt: number; id: string } | undefined;
+    for (;;) {
+      const page = await store.listCommands({ limit: 2, ...(after ? { after } : {}) });
+      seen.push(...page.map((c) => c.id));
+      const last = page.at(-1);
+      if (page.length < 2 || !last) break;
+      after = { queuedAt: last.queuedAt, id: last.id };
+    }
+    expect(seen).toEqual(['c3', 's4', 's3', 's2', 's1', 'c2', 'c1']);
     await store.close();
   });
 

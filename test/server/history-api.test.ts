@@ -62,6 +62,28 @@ describe('history REST API', () => {
     expect(page.chunks.map((c: { sequence: number; data: string }) => [c.sequence, c.data])).toEqual([[2, 'line two é\n']]);
   });
 
+  it('pages with an opaque cursor that never loses or repeats commands queued in the same millisecond', async () => {
+    await using server = await startTestServer();
+    const token = await server.dashboardToken();
+    for (let i = 0; i < 7; i++) {
+      await server.context.store.createCommand({
+        id: `cmd-same-${i}`, agentId: 'a', command: `echo ${i}`, priority: 'normal', status: 'completed',
+        requestedBy: 'u', queuedAt: 5_000, lastSequence: 0,
+      });
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await json(server, `/api/commands?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token);
+      seen.push(...page.commands.map((c: { id: string }) => c.id));
+      cursor = page.next;
+      if (!cursor) break;
+    }
+    expect([...seen].sort()).toEqual(Array.from({ length: 7 }, (_, i) => `cmd-same-${i}`));
+    expect(new Set(seen).size).toBe(7);
+    expect((await api(server, '/api/commands?cursor=garbage', token)).status).toBe(400);
+  });
+
   it('records who did what in the audit log', async () => {
     await using server = await startTestServer();
     const token = await server.dashboardToken('alice');

@@ -71,7 +71,7 @@ describe('dashboard resume', () => {
   it('validates the token before any replay', async () => {
     await using server = await startTestServer();
     await using d = await openDashboard(server.wsUrl, await server.dashboardToken());
-    const position = (d.messages[0] as { payload: { position: Position } }).payload.position;
+    const position = d.messages[0]?.payload.position as Position;
     await using socket = await resumeAt(server.wsUrl, 'not-a-token', position);
     expect((await socket.closed).code).toBe(4001);
     expect(socket.messages.map((m) => m.type)).toEqual(['error']);

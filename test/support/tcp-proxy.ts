@@ -26,20 +26,21 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cut = (): number => {
+    const n = pairs.size;
+    for (const [a, b] of [...pairs]) {
+      a.destroy();
+      b.destroy();
+    }
+    pairs.clear();
+    return n;
+  };
   return {
     port: (server.address() as AddressInfo).port,
-    cut() {
-      const n = pairs.size;
-      for (const [a, b] of [...pairs]) {
-        a.destroy();
-        b.destroy();
-      }
-      pairs.clear();
-      return n;
-    },
+    cut,
     connections: () => pairs.size,
     async [Symbol.asyncDispose]() {
-      this.cut();
+      cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

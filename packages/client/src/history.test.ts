@@ -25,21 +25,6 @@ const command = (id: string, queuedAt: number): HistoryCommand => ({
   lastSequence: 0, history: [],
 });
 
-/** The server's listing: newest first by queuedAt (then insertion), `before` exclusive, `next` on a full page. */
-function serverListing(all: HistoryCommand[]) {
-  return (url: URL) => {
-    const before = url.searchParams.get('before');
-    const limit = Number(url.searchParams.get('limit') ?? 100);
-    const rows = all
-      .map((c, i) => ({ c, i }))
-      .filter(({ c }) => before === null || c.queuedAt < Number(before))
-      .sort((x, y) => y.c.queuedAt - x.c.queuedAt || y.i - x.i)
-      .slice(0, limit)
-      .map(({ c }) => c);
-    return { body: { commands: rows, ...(rows.length === limit ? { next: rows.at(-1)?.queuedAt } : {}) } };
-  };
-}
-
 describe('history API', () => {
   it('derives the HTTP base from the dashboard WebSocket URL', () => {
     expect(apiBaseFor('ws://127.0.0.1:3001/ws/dashboard')).toBe('http://127.0.0.1:3001');
@@ -59,18 +44,17 @@ describe('history API', () => {
     expect(calls.map((c) => c.auth)).toEqual(['Bearer first', 'Bearer second']);
   });
 
-  it('pages through commands queued in the same millisecond without losing or repeating any', async () => {
-    const all = [command('c1', 100), command('c2', 200), command('c3', 200), command('c4', 200), command('c5', 200), command('c6', 300)];
-    const { fetch } = fakeFetch(serverListing(all));
+  it("passes the server's opaque cursor back as it is", async () => {
+    const { fetch, calls } = fakeFetch((url) =>
+      url.searchParams.get('cursor') === null
+        ? { body: { commands: [command('c2', 200)], next: '200_c2' } }
+        : { body: { commands: [command('c1', 100)] } });
     const api = new HistoryApi({ baseUrl: 'http://h:1', token: 't', fetch });
-    const seen: string[] = [];
-    let page = await api.commands({ limit: 2 });
-    for (;;) {
-      seen.push(...page.commands.map((c) => c.id));
-      if (!page.next) break;
-      page = await api.commands({ limit: 2, cursor: page.next });
-    }
-    expect(seen).toEqual(['c6', 'c5', 'c4', 'c3', 'c2', 'c1']);
+    const first = await api.commands({ limit: 1 });
+    expect(first.next).toBe('200_c2');
+    const second = await api.commands({ limit: 1, cursor: first.next as string });
+    expect(second).toEqual({ commands: [command('c1', 100)] });
+    expect(calls[1]?.url.searchParams.get('cursor')).toBe('200_c2');
   });
 
   it('reads back the chunks of a gap, waiting for ones not stored yet', async () => {

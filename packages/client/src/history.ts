@@ -1,46 +1,14 @@
-import type { AgentInfo, CommandStatus, OutputStream, Priority } from '@onsembl/protocol';
+import type {
+  AgentInfo, CommandListResponse, CommandStatus, HistoryCommand, OutputPageResponse,
+} from '@onsembl/protocol';
 import type { OutputGap } from './types.js';
 
-/** One stored command as `GET /api/commands` and `GET /api/commands/:id` return it. */
-export interface HistoryCommand {
-  id: string;
-  agentId: string;
-  command: string;
-  priority: Priority;
-  status: CommandStatus;
-  requestedBy: string;
-  timeoutMs?: number;
-  queuedAt: number;
-  startedAt?: number;
-  finishedAt?: number;
-  exitCode?: number | null;
-  signal?: string | null;
-  durationMs?: number;
-  message?: string;
-  /** Highest output sequence stored (0 = none). */
-  lastSequence: number;
-  /** queued, running (when it started), and its final status, with their times. */
-  history: { status: CommandStatus; at: number }[];
-}
-
+/** Shapes of the REST API come from the protocol package, like every message. */
+export type { HistoryCommand };
 /** One stored output chunk. */
-export interface HistoryChunk {
-  sequence: number;
-  stream: OutputStream;
-  data: string;
-  createdAt: number;
-}
-
+export type HistoryChunk = OutputPageResponse['chunks'][number];
 /** `GET /api/commands/:id/output?format=json`. */
-export interface OutputPage {
-  commandId: string;
-  status: CommandStatus;
-  chunks: HistoryChunk[];
-  /** Highest sequence stored so far. */
-  lastSequence: number;
-  /** The command is finished and this page reaches its last stored chunk. */
-  complete: boolean;
-}
+export type OutputPage = OutputPageResponse;
 
 export interface AuditEntry {
   id: number;
@@ -53,15 +21,8 @@ export interface AuditEntry {
   remote?: string;
 }
 
-/**
- * Where the next page of a listing starts. The server pages by `queuedAt` (`before` = strictly
- * older), so commands queued in the same millisecond as the last one of a page would fall between
- * two pages; the cursor asks again from that millisecond and skips the ids already shown.
- */
-export interface CommandCursor {
-  before: number;
-  skip: readonly string[];
-}
+/** Where the next page of a listing starts: the server's opaque `next`, passed back as is. */
+export type CommandCursor = string;
 
 export interface CommandQuery {
   agentId?: string;
@@ -183,25 +144,10 @@ export class HistoryApi {
     if (query.since !== undefined) params.set('since', String(query.since));
     if (query.until !== undefined) params.set('until', String(query.until));
     if (query.q?.trim()) params.set('q', query.q.trim());
-    const limit = query.limit ?? 100;
-    const { cursor } = query;
-    const skip = new Set(cursor?.skip ?? []);
-    // With ids to skip, ask for the cursor's millisecond again (`before` is exclusive) with room for them.
-    if (cursor) params.set('before', String(cursor.before + (skip.size > 0 ? 1 : 0)));
-    params.set('limit', String(Math.min(1000, limit + skip.size)));
-    const page = await this.#json<{ commands: HistoryCommand[]; next?: number }>(`/api/commands?${params}`);
-    const fresh = page.commands.filter((c) => !skip.has(c.id));
-    const more = page.next !== undefined || fresh.length > limit;
-    if (cursor && skip.size > 0 && fresh.length === 0 && more) {
-      // More than a page of commands in one millisecond, all shown already: move past it.
-      return this.commands({ ...query, cursor: { before: cursor.before, skip: [] } });
-    }
-    const commands = fresh.slice(0, limit);
-    const last = commands.at(-1);
-    if (!more || !last) return { commands };
-    const shown = commands.filter((c) => c.queuedAt === last.queuedAt).map((c) => c.id);
-    if (cursor && last.queuedAt === cursor.before) shown.push(...skip);
-    return { commands, next: { before: last.queuedAt, skip: shown } };
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.cursor) params.set('cursor', query.cursor);
+    const page = await this.#json<CommandListResponse>(`/api/commands?${params}`);
+    return page.next === undefined ? { commands: page.commands } : { commands: page.commands, next: page.next };
   }
 
   async command(id: string): Promise<HistoryCommand> {

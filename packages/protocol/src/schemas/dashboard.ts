@@ -56,6 +56,8 @@ export const CommandStatusPayload = Type.Object({
   queuedAt: Type.Optional(Millis),
   startedAt: Type.Optional(Millis),
   finishedAt: Type.Optional(Millis),
+  /** On a final status: the sequence of the command's last output chunk (0 = none), so a reader knows it has all. */
+  lastSequence: Type.Optional(NonNegativeInt),
 });
 
 /** Payload schemas of what the server sends to dashboards, by message type. */

@@ -161,7 +161,10 @@ export class SqliteStore implements Store {
     }
     if (filter.since !== undefined) { where.push('c.queued_at >= ?'); params.push(filter.since); }
     if (filter.until !== undefined) { where.push('c.queued_at <= ?'); params.push(filter.until); }
-    if (filter.before !== undefined) { where.push('c.queued_at < ?'); params.push(filter.before); }
+    if (filter.after !== undefined) {
+      where.push('(c.queued_at < ? OR (c.queued_at = ? AND c.id < ?))');
+      params.push(filter.after.queuedAt, filter.after.queuedAt, filter.after.id);
+    }
     let from = 'commands c';
     if (filter.search !== undefined && filter.search.trim() !== '') {
       const query = ftsQuery(filter.search);
@@ -172,7 +175,7 @@ export class SqliteStore implements Store {
     }
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
     const sql = `SELECT c.* FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY c.queued_at DESC, c.rowid DESC LIMIT ${limit}`;
+      ORDER BY c.queued_at DESC, c.id DESC LIMIT ${limit}`;
     return (this.db.prepare(sql).all(...params) as CommandRow[]).map(toCommand);
   }
 

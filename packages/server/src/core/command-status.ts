@@ -1,4 +1,4 @@
-import { CommandStatus, type AgentToServerPayloads, type CommandStatusPayload } from '@onsembl/protocol';
+import { CommandStatus, FINAL_COMMAND_STATUSES, type AgentToServerPayloads, type CommandStatusPayload } from '@onsembl/protocol';
 import type { CommandRecord } from '../ports/store.js';
 
 /** The final status a command gets from the agent's exit report. */
@@ -34,5 +34,6 @@ export function statusPayload(command: CommandRecord, requestId?: string): Comma
   if (command.signal !== undefined) payload.signal = command.signal;
   if (command.durationMs !== undefined) payload.durationMs = command.durationMs;
   if (command.message !== undefined) payload.message = command.message;
+  if (FINAL_COMMAND_STATUSES.has(command.status)) payload.lastSequence = command.lastSequence;
   return payload;
 }

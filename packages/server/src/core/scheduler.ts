@@ -46,6 +46,7 @@ export class Scheduler {
   /** commandId → the agent whose queue or in-flight slot holds it. */
   private readonly owner = new Map<string, string>();
   private writes: Promise<void> = Promise.resolve();
+  private lastQueuedAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -55,6 +56,15 @@ export class Scheduler {
     private readonly options: SchedulerOptions,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Queue times strictly increase on this server (a burst in one millisecond is spread over the next
+   * few), so history sorts by arrival and pages never split a tie.
+   */
+  private nextQueuedAt(): number {
+    this.lastQueuedAt = Math.max(Date.now(), this.lastQueuedAt + 1);
+    return this.lastQueuedAt;
+  }
 
   private persist(write: () => Promise<void>): Promise<void> {
     this.writes = this.writes.then(write).catch((err: unknown) => this.logger.error({ err }, 'store write failed'));
@@ -107,7 +117,7 @@ export class Scheduler {
       status: CommandStatus.queued,
       requestedBy: req.requestedBy,
       timeoutMs: req.timeoutMs ?? this.options.defaultTimeoutMs,
-      queuedAt: Date.now(),
+      queuedAt: this.nextQueuedAt(),
       lastSequence: 0,
     };
     queue.push(command);
@@ -126,7 +136,7 @@ export class Scheduler {
     const agentId = this.owner.get(commandId);
     const removed = agentId === undefined ? undefined : this.queues.get(agentId)?.remove(commandId);
     if (agentId !== undefined && removed) {
-      this.finish(removed, { status: CommandStatus.cancelled, message: `cancelled before it ran (${reason})` });
+      await this.finish(removed, { status: CommandStatus.cancelled, message: `cancelled before it ran (${reason})` });
       this.publishQueue(agentId);
       return 'cancelled';
     }
@@ -153,7 +163,7 @@ export class Scheduler {
     for (const [agentId, queue] of this.queues) {
       const removed = queue.clear();
       for (const command of removed) {
-        this.finish(command, { status: CommandStatus.cancelled, message: 'cancelled by emergency stop' });
+        await this.finish(command, { status: CommandStatus.cancelled, message: 'cancelled by emergency stop' });
         cancelled.push(command.id);
       }
       if (removed.length > 0) this.publishQueue(agentId);
@@ -243,7 +253,7 @@ export class Scheduler {
     const command = flight.command;
     const status = finalStatusOf(exit);
     const message = exit.message ?? (exit.outcome === 'timeout' ? `timed out after ${command.timeoutMs} ms` : undefined);
-    this.finish(command, {
+    await this.finish(command, {
       status, exitCode: exit.exitCode, signal: exit.signal, durationMs: exit.durationMs,
       startedAt: command.startedAt ?? Date.now() - exit.durationMs, message,
     });
@@ -259,18 +269,18 @@ export class Scheduler {
       }));
     }
     this.registry.setCurrentCommand(agentId, null);
-    await this.writes;
     link.send(toAgent('command:ack', { commandId: command.id }));
     this.dispatch(agentId);
   }
 
-  /** Moves a command to a final state: memory, store, and every dashboard. */
-  private finish(command: CommandRecord, patch: CommandPatch): void {
+  /** Moves a command to a final state: memory at once, then the store, then every dashboard. */
+  private async finish(command: CommandRecord, patch: CommandPatch): Promise<void> {
     Object.assign(command, patch, { finishedAt: Date.now() });
     this.owner.delete(command.id);
-    this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
     const stored: CommandPatch = { ...patch, finishedAt: command.finishedAt, lastSequence: command.lastSequence };
-    void this.persist(() => this.store.updateCommand(command.id, stored));
+    // Stored before anyone hears of it, so the REST API never contradicts what a dashboard was told.
+    await this.persist(() => this.store.updateCommand(command.id, stored));
+    this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
   }
 
   private publishQueue(agentId: string): void {
@@ -298,7 +308,7 @@ export class Scheduler {
         this.inFlight.delete(agentId);
         if (flight.timer) clearTimeout(flight.timer);
         this.registry.setCurrentCommand(agentId, null);
-        this.finish(flight.command, {
+        void this.finish(flight.command, {
           status: CommandStatus.failed, exitCode: null, signal: null,
           message: 'lost: the agent restarted without finishing this command; it was not run again',
         });
@@ -319,6 +329,11 @@ export class Scheduler {
       }
     }
     this.dispatch(agentId);
+  }
+
+  /** Resolves once every output chunk received so far is stored (readers of the REST API call it). */
+  flushOutput(): Promise<void> {
+    return this.pipeline.flush();
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,10 @@ export async function handleApi(ctx: SessionContext, req: IncomingMessage, res: 
     const match = COMMAND_ROUTE.exec(url.pathname);
     if (url.pathname === '/api/agents') sendJson(res, 200, { agents: ctx.registry.list() });
     else if (url.pathname === '/api/commands') await listCommands(store, url, res);
-    else if (match?.[2]) await getOutput(store, match[1] as string, url, res);
+    else if (match?.[2]) {
+      await ctx.scheduler.flushOutput(); // what dashboards were sent is readable at once
+      await getOutput(store, match[1] as string, url, res);
+    }
     else if (match) await getCommand(store, match[1] as string, res);
     else if (url.pathname === '/api/audit') {
       const filter = {

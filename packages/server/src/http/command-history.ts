@@ -1,17 +1,36 @@
 import type { ServerResponse } from 'node:http';
-import { CommandStatus, FINAL_COMMAND_STATUSES } from '@onsembl/protocol';
+import {
+  CommandStatus, FINAL_COMMAND_STATUSES, type CommandListResponse, type HistoryCommand, type OutputPageResponse,
+} from '@onsembl/protocol';
 import type { CommandFilter, CommandRecord, Store } from '../ports/store.js';
 import { HttpError, intParam, sendJson } from './http-reply.js';
 
 const STATUSES = new Set<string>(Object.values(CommandStatus));
 const PAGE = 1_000;
 
-/** The command as the API shows it: its record plus the status history derived from its timestamps. */
-function present(c: CommandRecord) {
-  const history: Array<{ status: string; at: number }> = [{ status: CommandStatus.queued, at: c.queuedAt }];
+/**
+ * The command as the API shows it: its record, the status history derived from its timestamps, and
+ * for a command still running the live last stored sequence.
+ */
+async function present(store: Store, c: CommandRecord): Promise<HistoryCommand> {
+  const history: HistoryCommand['history'] = [{ status: CommandStatus.queued, at: c.queuedAt }];
   if (c.startedAt !== undefined) history.push({ status: CommandStatus.running, at: c.startedAt });
   if (c.finishedAt !== undefined) history.push({ status: c.status, at: c.finishedAt });
-  return { ...c, history };
+  const lastSequence = FINAL_COMMAND_STATUSES.has(c.status) ? c.lastSequence : await store.lastOutputSequence(c.id);
+  return { ...c, lastSequence, history };
+}
+
+/** Opaque page cursors: `<queuedAt>_<id>` of the last command of a page. */
+function encodeCursor(c: CommandRecord): string {
+  return `${c.queuedAt}_${c.id}`;
+}
+
+function decodeCursor(cursor: string): { queuedAt: number; id: string } {
+  const cut = cursor.indexOf('_');
+  const queuedAt = Number(cursor.slice(0, cut));
+  const id = cursor.slice(cut + 1);
+  if (cut < 1 || !Number.isSafeInteger(queuedAt) || id === '' || id.length > 128) throw new HttpError(400, 'cursor is not one this API returned');
+  return { queuedAt, id };
 }
 
 /** GET /api/commands: filter by agent, status and time, full-text search on the command text. */
@@ -27,23 +46,25 @@ export async function listCommands(store: Store, url: URL, res: ServerResponse):
   }
   const since = intParam(url, 'since');
   const until = intParam(url, 'until');
-  const before = intParam(url, 'before');
+  const cursor = url.searchParams.get('cursor');
   const limit = intParam(url, 'limit', 1, 1000) ?? 100;
   if (since !== undefined) filter.since = since;
   if (until !== undefined) filter.until = until;
-  if (before !== undefined) filter.before = before;
+  if (cursor) filter.after = decodeCursor(cursor);
   const q = url.searchParams.get('q');
   if (q) filter.search = q.slice(0, 500);
   filter.limit = limit;
   const commands = await store.listCommands(filter);
   const last = commands.at(-1);
-  sendJson(res, 200, { commands: commands.map(present), ...(commands.length === limit && last ? { next: last.queuedAt } : {}) });
+  const body: CommandListResponse = { commands: await Promise.all(commands.map((c) => present(store, c))) };
+  if (commands.length === limit && last) body.next = encodeCursor(last);
+  sendJson(res, 200, body);
 }
 
 export async function getCommand(store: Store, id: string, res: ServerResponse): Promise<void> {
   const command = await store.getCommand(id);
   if (!command) throw new HttpError(404, `command ${id} is unknown`);
-  sendJson(res, 200, { command: present(command) });
+  sendJson(res, 200, { command: await present(store, command) });
 }
 
 /**
@@ -60,10 +81,8 @@ export async function getOutput(store: Store, id: string, url: URL, res: ServerR
     const chunks = await store.readOutput(id, after, limit);
     const last = chunks.at(-1)?.sequence ?? after;
     const stored = await store.lastOutputSequence(id);
-    sendJson(res, 200, {
-      commandId: id, status: command.status, chunks,
-      lastSequence: stored, complete: finished && last >= stored,
-    });
+    const page: OutputPageResponse = { commandId: id, status: command.status, chunks, lastSequence: stored, complete: finished && last >= stored };
+    sendJson(res, 200, page);
     return;
   }
   res.writeHead(200, {

@@ -47,8 +47,8 @@ export interface CommandFilter {
   /** Full-text search on the command text. */
   search?: string;
   limit?: number;
-  /** Only commands queued before this id's queuedAt (keyset pagination, newest first). */
-  before?: number;
+  /** Keyset pagination, newest first: only commands that sort after this one (older, or same time and smaller id). */
+  after?: { queuedAt: number; id: string };
 }
 
 /** One dashboard event as it was sent, at its position in the store's history. */

@@ -162,6 +162,12 @@ export class DashboardSession implements EventSink {
       }
       this.token = result.token;
       this.watchExpiry(result.token);
+      if (message.payload.resume) {
+        throw new ProtocolError(
+          ErrorCode.INVALID_MESSAGE,
+          'resume needs in-band authentication: this session was authenticated by its URL and already has the current state',
+        );
+      }
       return;
     }
     await this.authenticated(result.token, this.clientInfo, message.payload.resume);

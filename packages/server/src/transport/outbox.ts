@@ -157,6 +157,9 @@ export class Outbox {
         if (item.output) {
           this.pendingOutputBytes -= item.data.length;
           this.sendGapBefore(item.output);
+        } else if (this.gaps.size > 0) {
+          // A status (say, the command's final one) must not overtake the news of what was dropped.
+          this.sendAllGaps();
         }
         // A Buffer would go out as a binary frame unless told otherwise; these are JSON text.
         ws.send(item.data, textFrame(item.data.length));
@@ -167,8 +170,7 @@ export class Outbox {
         this.holes = 0;
         this.scanFrom = 0;
         // Output dropped with nothing of that command left to send: say so now.
-        for (const [commandId, gap] of this.gaps) this.sendGap(commandId, gap);
-        this.gaps.clear();
+        this.sendAllGaps();
       } else if (this.head > 1024) {
         this.queue = this.queue.slice(this.head);
         this.scanFrom = Math.max(0, this.scanFrom - this.head);
@@ -188,6 +190,11 @@ export class Outbox {
     if (!gap) return;
     this.gaps.delete(output.commandId);
     this.sendGap(output.commandId, { ...gap, next: output.sequence });
+  }
+
+  private sendAllGaps(): void {
+    for (const [commandId, gap] of this.gaps) this.sendGap(commandId, gap);
+    this.gaps.clear();
   }
 
   private sendGap(commandId: string, gap: { agentId: string; from: number; next: number }): void {
