@@ -1,0 +1,75 @@
+// The real Onsembl server, alone in its own process (so its RSS, CPU and profile are its own).
+// Its SqliteStore is wrapped to count what gets persisted: the store scenario reads those counters.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { applyExperiment } from '../lib/experiments.js';
+import { serve } from '../lib/rpc.js';
+
+// ONSEMBL_BENCH_SERVER=path/to/other/dist/index.js runs another build of the server (an A/B of a
+// change: copy packages/server with its package.json elsewhere inside the repo and build it there).
+const { SqliteStore, startServer } = await import(process.env.ONSEMBL_BENCH_SERVER ?? '@onsembl/server');
+const { experiment, ...options } = JSON.parse(process.argv[2] ?? '{}');
+if (experiment) applyExperiment(experiment);
+const dataDir = mkdtempSync(join(tmpdir(), 'onsembl-bench-'));
+// Also when the server fails to start or the process is told to exit early.
+process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+
+/**
+ * Counts what the store persists, and the time it takes: output chunks (appendOutput) and
+ * dashboard events (appendEvents: the event log keeps every broadcast, output included, for resume).
+ */
+function countingStore(store) {
+  const counts = { chunks: 0, batches: 0, ms: 0, cpuMs: 0, events: 0, eventBatches: 0, eventMs: 0, eventCpuMs: 0 };
+  // Wall time, and CPU time (SQLite runs synchronously on this thread; CPU time is not inflated
+  // when the machine is busy and the thread waits for a core).
+  const wrap = (method, items, batches, ms, cpuMs) => {
+    const original = store[method]?.bind(store);
+    if (!original) return;
+    store[method] = async (rows) => {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      await original(rows);
+      const c = process.cpuUsage(c0);
+      counts[cpuMs] += (c.user + c.system) / 1000;
+      counts[ms] += performance.now() - t0;
+      counts[items] += rows.length;
+      counts[batches] += 1;
+    };
+  };
+  wrap('appendOutput', 'chunks', 'batches', 'ms', 'cpuMs');
+  wrap('appendEvents', 'events', 'eventBatches', 'eventMs', 'eventCpuMs');
+  return { store, counts };
+}
+
+const { store, counts } = countingStore(new SqliteStore(join(dataDir, 'onsembl.db')));
+const server = await startServer({
+  port: 0,
+  host: '127.0.0.1',
+  dataDir,
+  jwtSecret: 'bench-secret-bench-secret-bench-secret-0123',
+  webRoot: null,
+  logLevel: 'silent',
+  store,
+  ...options,
+});
+
+let closed = false;
+async function close() {
+  if (closed) return;
+  closed = true;
+  await server.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+serve(
+  {
+    info: () => ({ port: server.port, wsUrl: server.wsUrl }),
+    /** Many tokens in one call: 10,000 dashboards must not mean 10,000 IPC round trips. */
+    tokens: async ({ role, names }) => Promise.all(names.map((name) => server.issueToken(role, name, 3600))),
+    store: () => ({ ...counts }),
+    close,
+  },
+  { onExit: close },
+);

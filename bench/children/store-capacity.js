@@ -1,0 +1,31 @@
+// What the store itself can take: SqliteStore.appendOutput (the server's own adapter, same file
+// settings) fed the same chunks, in batches of `batch` per call (one transaction each).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SqliteStore } from '@onsembl/server';
+import { serve } from '../lib/rpc.js';
+
+serve({
+  measure: async ({ data, chunks, batch }) => {
+    const dir = mkdtempSync(join(tmpdir(), 'onsembl-bench-store-'));
+    const store = new SqliteStore(join(dir, 'onsembl.db'));
+    try {
+      let sequence = 0;
+      const t0 = performance.now();
+      while (sequence < chunks) {
+        const rows = [];
+        for (let i = 0; i < batch && sequence < chunks; i++) {
+          sequence++;
+          rows.push({ commandId: 'cmd-store', sequence, stream: 'stdout', data: data[sequence % data.length], createdAt: Date.now() });
+        }
+        await store.appendOutput(rows);
+      }
+      return (chunks * 1000) / (performance.now() - t0);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+});

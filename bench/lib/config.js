@@ -1,0 +1,23 @@
+// Sizes and durations of every scenario, full and --quick (CI smoke test: small and short, the
+// whole run under 60 s; its figures are not meant to be compared).
+const full = {
+  fanout: { counts: [1, 10, 100], warmupMs: 2_000, windowMs: 6_000, noDeflateVariant: true },
+  slow: { dashboards: 10, warmupMs: 2_000, windowMs: 6_000 },
+  latency: { dashboards: 10, rate: 1_000, warmupMs: 1_500, windowMs: 10_000 },
+  status: { dashboards: 1_000, cycles: 10, perProcess: 250 },
+  connections: { dashboards: 10_000, perProcess: 2_500, settleMs: 1_000 },
+  commands: { agents: 100, agentsPerProcess: 50, depth: 2, warmupMs: 3_000, windowMs: 10_000 },
+  store: { chunks: 20_000 },
+};
+
+const quick = {
+  fanout: { counts: [10], warmupMs: 600, windowMs: 1_000, noDeflateVariant: false },
+  slow: { dashboards: 10, warmupMs: 600, windowMs: 1_000 },
+  latency: { dashboards: 10, rate: 1_000, warmupMs: 600, windowMs: 1_000 },
+  status: { dashboards: 100, cycles: 1, perProcess: 100 },
+  connections: { dashboards: 500, perProcess: 500, settleMs: 200 },
+  commands: { agents: 10, agentsPerProcess: 10, depth: 2, warmupMs: 500, windowMs: 1_000 },
+  store: { chunks: 2_000 },
+};
+
+export const configFor = (isQuick) => (isQuick ? quick : full);

@@ -1,0 +1,22 @@
+// What every scenario gets: the run mode, a logger, profile settings and shared data.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const started = Date.now();
+
+export function createContext({ quick, profile }) {
+  const profileDir = fileURLToPath(new URL('../profiles', import.meta.url));
+  if (profile) mkdirSync(profileDir, { recursive: true });
+  return {
+    quick,
+    /** Pass to startOnsemblServer: a --cpu-prof file per run, named after it, when --profile is on. */
+    profile: (name) => (profile ? { dir: profileDir, name } : undefined),
+    profileDir,
+    /** Node flags that profile an agent process too (its name gets an `agent-` prefix). */
+    agentProfile: (name) => (profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=agent-${name}.cpuprofile`] : []),
+    log: (...args) => console.log(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s `, ...args),
+    /** Frames captured from Onsembl's fan-out, replayed by the baselines ("the same bytes"). */
+    frames: undefined,
+    corpus: undefined,
+  };
+}

@@ -1,0 +1,160 @@
+// One fan-out measurement: a producer (a real Onsembl agent, or the baselines' producer replaying
+// the same frames) floods; N dashboards count what they receive over a window. Shared by the
+// fan-out, slow-dashboard and store scenarios.
+import { sleep } from './clock.js';
+import { catCommand } from './corpus.js';
+import { cpuMeter } from './cpu.js';
+import { startFleet } from './fleet.js';
+import { runCommand, spawnAgentProcess, startOnsemblServer } from './onsembl.js';
+import { startChild } from './proc.js';
+import { startRelay } from './relays.js';
+import { mean, min, sum } from './stats.js';
+
+export const AGENT = 'bench-agent';
+/** How many frames a dashboard keeps from Onsembl's fan-out for the baselines to replay. */
+const CAPTURED_FRAMES = 48;
+
+/** Per-dashboard rates (bytes/s) from a fleet's counters. */
+function rates(since) {
+  const perDashboard = since.bytes.map((b) => (b * 1000) / since.ms);
+  return {
+    mean: mean(perDashboard),
+    min: min(perDashboard),
+    total: sum(perDashboard),
+    frames: sum(since.frames),
+    gaps: sum(since.gaps),
+    closed: since.closed,
+  };
+}
+
+/** Samples a child's RSS every second through the window: the first and last samples and the peak. */
+function rssWatch(child) {
+  const samples = [];
+  const take = () => child.call('stats').then((s) => samples.push(s.rss), () => undefined);
+  const timer = setInterval(take, 1_000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await take();
+      return { rssStart: samples[0], rssEnd: samples.at(-1), rssPeak: Math.max(...samples) };
+    },
+  };
+}
+
+/** One measurement window: counters, CPU per role, the server's stats and RSS through it. */
+async function window({ fleet, server, pids, windowMs, extra }) {
+  const rss = rssWatch(server);
+  const [, , before] = await Promise.all([fleet.mark(), server.call('stats'), extra()]);
+  const cpu = cpuMeter({ ...pids, clients: fleet.procs.map((p) => p.pid) });
+  await sleep(windowMs);
+  const [since, stats, after] = await Promise.all([fleet.since(), server.call('stats'), extra()]);
+  const cores = cpu.stop(since.ms);
+  return { ...rates(since), server: { ...stats, ...(await rss.stop()) }, cores, ms: since.ms, before, after };
+}
+
+/**
+ * The measurement, the same for Onsembl and the baselines. With `slow` dashboards there are two
+ * windows on the same run: one while they read (`reading`), then one after they stopped reading,
+ * so the comparison is not blurred by run-to-run variance.
+ */
+async function measure({ fleet, slow, server, pids, warmupMs, windowMs, extra = async () => ({}) }) {
+  await sleep(warmupMs);
+  const reading = slow ? await window({ fleet, server, pids, windowMs, extra }) : undefined;
+  if (slow) await slow.all('stall');
+  const result = await window({ fleet, server, pids, windowMs, extra });
+  return reading ? { ...result, reading } : result;
+}
+
+/**
+ * Onsembl: the server child, `dashboards` dashboards (plus `stalled` ones that stop reading), one
+ * real agent process running a bounded `cat` loop of the corpus. With `synthetic`, the agent is
+ * the producer child replaying captured chunks instead (at `syntheticRate` bytes/s, or flat out);
+ * it needs ctx.frames, so it runs after a real fan-out captured them.
+ */
+export async function onsemblFanout(ctx, {
+  dashboards, stalled = 0, deflate = true, warmupMs, windowMs, name, serverOptions, synthetic = false, syntheticRate,
+}) {
+  // Independent processes start together: on a busy 2-core machine each takes a while to boot.
+  const [server, fleet, slow] = await Promise.all([
+    startOnsemblServer(serverOptions, { profile: ctx.profile(name) }),
+    startFleet(dashboards),
+    stalled > 0 ? startFleet(stalled) : undefined,
+  ]);
+  let agent;
+  try {
+    const [[agentToken], [dashToken]] = await Promise.all([
+      server.call('tokens', { role: 'agent', names: [AGENT] }),
+      server.call('tokens', { role: 'dashboard', names: ['bench'] }),
+    ]);
+    agent = synthetic ? await syntheticAgent(server.wsUrl, agentToken) : spawnAgentProcess(server.wsUrl, agentToken, AGENT, { nodeArgs: ctx.agentProfile(name) });
+    const url = `${server.wsUrl}/ws/dashboard?token=${encodeURIComponent(dashToken)}`;
+    await Promise.all([fleet.open({ kind: 'onsembl', urls: [url], deflate }), slow?.open({ kind: 'onsembl', urls: [url], deflate })]);
+    const capturing = !ctx.frames;
+    if (capturing) await fleet.procs[0].call('capture', { max: CAPTURED_FRAMES });
+    // 2,000 x 8 MB: longer than any window at any plausible speed, and still bounded.
+    await runCommand(server.wsUrl, dashToken, AGENT, catCommand(ctx.corpus.file, 2_000));
+    const floodMs = warmupMs + windowMs * (stalled > 0 ? 2 : 1) + 500;
+    const flooding = synthetic && agent.call('floodAgent', {
+      datas: ctx.frames.map((f) => JSON.parse(f).payload.data), ms: floodMs, bytesPerSecond: syntheticRate,
+    }, floodMs + 30_000);
+    const result = await measure({
+      fleet, slow, server, warmupMs, windowMs,
+      pids: { server: [server.pid], agent: [agent.pid] },
+      extra: () => server.call('store'),
+    });
+    await flooding;
+    if (capturing) ctx.frames = await fleet.procs[0].call('captured');
+    const { before, after, ms } = result;
+    result.store = {
+      chunksPerSecond: ((after.chunks - before.chunks) * 1000) / ms,
+      chunksPerBatch: (after.chunks - before.chunks) / Math.max(1, after.batches - before.batches),
+      busy: (after.ms - before.ms) / ms,
+      cpuMsPerChunk: (after.cpuMs - before.cpuMs) / Math.max(1, after.chunks - before.chunks),
+      eventsPerSecond: ((after.events - before.events) * 1000) / ms,
+      eventsBusy: (after.eventMs - before.eventMs) / ms,
+      eventCpuMsPerEvent: (after.eventCpuMs - before.eventCpuMs) / Math.max(1, after.events - before.events),
+    };
+    if (slow) result.stalled = rates(await slow.since());
+    return result;
+  } finally {
+    await Promise.all([agent?.stop(), fleet.stop(), slow?.stop(), server.stop()]);
+  }
+}
+
+/** The producer child speaking the agent protocol itself (see producer.js); needs captured frames. */
+async function syntheticAgent(wsUrl, token) {
+  const producer = startChild('producer', { label: 'synthetic-agent' });
+  await producer.ready;
+  await producer.call('connectAgent', { url: wsUrl, token, name: AGENT });
+  return producer;
+}
+
+/** A baseline relay ('ws' or 'sio') that one producer feeds the frames captured from Onsembl. */
+export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = true, warmupMs, windowMs }) {
+  const [relay, producer, fleet, slow] = await Promise.all([
+    startRelay(kind, { pace }),
+    startChild('producer'),
+    startFleet(dashboards),
+    stalled > 0 ? startFleet(stalled) : undefined,
+  ]);
+  try {
+    await producer.ready;
+    await Promise.all([fleet.open({ kind, urls: [relay.consumerUrl] }), slow?.open({ kind, urls: [relay.consumerUrl] })]);
+    await producer.call('connect', { kind, url: relay.base });
+    const floodMs = warmupMs + windowMs * (stalled > 0 ? 2 : 1) + 500;
+    const flooding = producer.call('flood', { frames: ctx.frames, ms: floodMs }, floodMs + 30_000);
+    const result = await measure({
+      fleet, slow, server: relay, warmupMs, windowMs, pids: { server: [relay.pid], agent: [producer.pid] },
+    });
+    await flooding;
+    return result;
+  } finally {
+    await Promise.all([fleet.stop(), slow?.stop(), relay.stop(), producer.stop()]);
+  }
+}
+
+/** The baselines replay Onsembl's own frames; a scenario run alone captures them first. */
+export async function ensureFrames(ctx) {
+  if (ctx.frames?.length) return;
+  await onsemblFanout(ctx, { dashboards: 1, warmupMs: 500, windowMs: 500, name: 'capture' });
+}

@@ -1,0 +1,42 @@
+// A fleet of dashboard connections spread over several child processes (each holds `perProcess`),
+// so client work does not pile up in one event loop and fd limits are per process.
+import { startChild } from './proc.js';
+
+/** Source addresses on loopback: each gives its own ~28k ephemeral ports toward one server port. */
+export const LOCAL_ADDRESSES = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`);
+
+export async function startFleet(total, perProcess = 50) {
+  const count = Math.max(1, Math.ceil(total / perProcess));
+  const procs = Array.from({ length: count }, (_, i) => startChild('dashboards', { label: `dashboards-${i}` }));
+  await Promise.all(procs.map((p) => p.ready));
+  const shares = procs.map((_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
+  const all = (method, params, timeoutMs) => Promise.all(procs.map((p) => p.call(method, params, timeoutMs)));
+  return {
+    procs,
+    all,
+    /** Opens `total` connections (split across the processes); throws if any failed. */
+    async open(params, timeoutMs = 120_000) {
+      const results = await Promise.all(
+        procs.map((p, i) => p.call('open', { localAddresses: LOCAL_ADDRESSES, ...params, count: shares[i] }, timeoutMs)),
+      );
+      const failed = results.reduce((n, r) => n + r.failed, 0);
+      if (failed > 0) throw new Error(`${failed} of ${total} dashboard connections failed: ${results.find((r) => r.lastError)?.lastError}`);
+      return Math.max(...results.map((r) => r.ms));
+    },
+    mark: () => all('mark'),
+    /** Concatenates every process's per-connection counters. */
+    async since() {
+      const parts = await all('since');
+      return {
+        ms: Math.max(...parts.map((p) => p.ms)),
+        bytes: parts.flatMap((p) => p.bytes),
+        frames: parts.flatMap((p) => p.frames),
+        gaps: parts.flatMap((p) => p.gaps),
+        closed: parts.reduce((n, p) => n + p.closed, 0),
+      };
+    },
+    async stop() {
+      await Promise.all(procs.map((p) => p.stop(3_000)));
+    },
+  };
+}

@@ -1,0 +1,105 @@
+// Helpers to drive the real Onsembl pieces: the server child, real agent processes (the built CLI),
+// and a short-lived controller dashboard that asks an agent to run a command.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { startChild } from './proc.js';
+
+let experiment;
+export function setExperiment(name) {
+  experiment = name;
+}
+
+const CLI = fileURLToPath(new URL('../../packages/cli/bin/onsembl.js', import.meta.url));
+const agents = new Set();
+process.on('exit', () => {
+  for (const child of agents) child.kill('SIGKILL');
+});
+
+/** The Onsembl server in its own process. `options` go to startServer (JSON only). */
+export async function startOnsemblServer(options = {}, { profile } = {}) {
+  // --experiment=NAME (see experiments.js) applies to every Onsembl server of the run.
+  if (experiment) options = { ...options, experiment };
+  const nodeArgs = [];
+  if (profile) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`);
+  const server = startChild('onsembl-server', { args: [JSON.stringify(options)], nodeArgs, label: 'onsembl-server' });
+  await server.ready;
+  const { wsUrl } = await server.call('info');
+  return Object.assign(server, { wsUrl });
+}
+
+/** A real agent process: `onsembl agent --url --token --name`, logs discarded unless it fails. */
+export function spawnAgentProcess(wsUrl, token, name, { nodeArgs = [] } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--url', wsUrl, '--token', token, '--name', name], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, SHELL: '/bin/bash' },
+  });
+  agents.add(child);
+  let log = '';
+  child.stderr.on('data', (d) => {
+    log = (log + d.toString()).slice(-4000);
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    agents.delete(child);
+    resolve({ code, signal });
+  }));
+  return {
+    child,
+    pid: child.pid,
+    log: () => log,
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+const envelope = (type, payload) => JSON.stringify({ version: '1.0.0', type, timestamp: Date.now(), payload });
+
+/**
+ * A dashboard that waits until `agentId` is online, asks it to run `command`, waits until the
+ * command is running, and disconnects (so it is not one more dashboard in the measurement).
+ * Resolves with the command id.
+ */
+export function runCommand(wsUrl, token, agentId, command, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${wsUrl}/ws/dashboard?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
+    let requested = false;
+    let commandId;
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`agent ${agentId} did not start "${command}" within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const request = () => {
+      if (requested) return;
+      requested = true;
+      ws.send(envelope('command:request', { agentId, command, priority: 'normal', requestId: 'bench' }));
+    };
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text.length > 20_000) return;
+      const m = JSON.parse(text);
+      if (m.type === 'agent:list' && m.payload.agents.some((a) => a.id === agentId && a.status !== 'offline')) request();
+      if (m.type === 'agent:status' && m.payload.agent.id === agentId && m.payload.agent.status !== 'offline') request();
+      if (m.type === 'command:status' && m.payload.requestId === 'bench') commandId = m.payload.commandId;
+      if (m.type === 'command:status' && m.payload.commandId === commandId && m.payload.status === 'running') {
+        clearTimeout(timer);
+        ws.close();
+        resolve(commandId);
+      }
+      if (m.type === 'error') {
+        clearTimeout(timer);
+        ws.close();
+        reject(new Error(`command request refused: ${m.payload.message}`));
+      }
+    });
+    ws.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}

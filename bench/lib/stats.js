@@ -1,0 +1,15 @@
+// Small statistics helpers shared by the scenarios.
+
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+export const mean = (values) => (values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length);
+export const min = (values) => (values.length === 0 ? NaN : Math.min(...values));
+export const sum = (values) => values.reduce((a, b) => a + b, 0);
+
+const MB = 1024 * 1024;
+export const mbps = (bytesPerSecond) => bytesPerSecond / MB;

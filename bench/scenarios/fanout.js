@@ -1,0 +1,76 @@
+// Fan-out throughput: one agent printing as fast as it can (a bounded `cat` loop of base64 lines,
+// see lib/corpus.js), 1, 10 and 100 dashboards; MB/s delivered to each dashboard, beside the ws
+// relay and the Socket.IO relay replaying the very frames Onsembl sent.
+import { onsemblFanout, relayFanout } from '../lib/fanout-runs.js';
+import { finish } from '../lib/report.js';
+
+const MB = 1024 * 1024;
+
+const VARIANTS = {
+  'no-deflate': {
+    title: ', clients without permessage-deflate',
+    note: 'dashboards that do not offer permessage-deflate (browsers always do): the cost of per-dashboard compression',
+  },
+  'server-only': {
+    title: ', synthetic agent (the server alone)',
+    note: 'a synthetic agent replays the captured chunks as fast as the server reads them, like the relays\' producer',
+  },
+};
+
+function row(n, o, w, s, variant) {
+  const key = variant ? `fanout-${n}-${variant}` : `fanout-${n}`;
+  const notes = [];
+  if (o.gaps > 0) notes.push(`Onsembl dropped output for slow dashboards (${o.gaps} gap markers): only delivered bytes count`);
+  if (variant) notes.push(VARIANTS[variant].note);
+  return finish({
+    key,
+    title: `Fan-out to ${n} dashboard${n > 1 ? 's' : ''}${variant ? VARIANTS[variant].title : ''}`,
+    unit: 'MB/s each',
+    better: 'higher',
+    value: o.mean / MB,
+    baseline: w?.mean / MB,
+    peer: s?.mean / MB,
+    target: n === 100 && !variant
+      ? { text: '≥0.7×ws ≥3×sio', check: (r) => r.ratio >= 0.7 && r.peerRatio >= 3 }
+      : undefined,
+    server: o.server,
+    cores: o.cores,
+    extra: {
+      minPerDashboard: o.min / MB,
+      totalMBps: o.total / MB,
+      framesPerSecond: (o.frames * 1000) / o.ms,
+      gaps: o.gaps,
+      baselineCores: w?.cores,
+      peerCores: s?.cores,
+    },
+    notes: notes.join('; ') || undefined,
+  });
+}
+
+export async function run(ctx) {
+  const { counts, warmupMs, windowMs, noDeflateVariant } = ctx.config.fanout;
+  const rows = [];
+  for (const n of counts) {
+    ctx.log(`fan-out to ${n}: Onsembl`);
+    const o = await onsemblFanout(ctx, { dashboards: n, warmupMs, windowMs, name: `fanout-${n}` });
+    ctx.fanout[n] = o;
+    ctx.log(`fan-out to ${n}: ws relay`);
+    const w = await relayFanout(ctx, 'ws', { dashboards: n, warmupMs, windowMs });
+    ctx.log(`fan-out to ${n}: Socket.IO relay`);
+    const s = await relayFanout(ctx, 'sio', { dashboards: n, warmupMs, windowMs });
+    ctx.relayFanout[n] = { ws: w, sio: s };
+    rows.push(row(n, o, w, s, false));
+  }
+  if (noDeflateVariant) {
+    for (const n of counts) {
+      ctx.log(`fan-out to ${n}: Onsembl, clients without permessage-deflate`);
+      const o = await onsemblFanout(ctx, { dashboards: n, deflate: false, warmupMs, windowMs, name: `fanout-${n}-no-deflate` });
+      rows.push(row(n, o, ctx.relayFanout[n].ws, ctx.relayFanout[n].sio, 'no-deflate'));
+    }
+    const n = Math.max(...counts);
+    ctx.log(`fan-out to ${n}: Onsembl with a synthetic agent`);
+    const o = await onsemblFanout(ctx, { dashboards: n, synthetic: true, warmupMs, windowMs, name: `fanout-${n}-server-only` });
+    rows.push(row(n, o, ctx.relayFanout[n].ws, ctx.relayFanout[n].sio, 'server-only'));
+  }
+  return rows;
+}
