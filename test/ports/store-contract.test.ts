@@ -40,6 +40,25 @@ describe.each(IMPLEMENTATIONS)('Store contract: %s', (_name, open) => {
     await crashed.close();
   });
 
+  it('stores events in order, output events by reference to their chunk', async () => {
+    await using dir = await tempDir();
+    const store = await open(dir.path);
+    await store.appendOutput([{ commandId: 'c1', sequence: 1, stream: 'stdout', data: 'hello', createdAt: 1 }]);
+    await store.appendEvents([
+      { offset: 1, createdAt: 1, text: '{"type":"agent:status"}' },
+      { offset: 2, createdAt: 1, text: '', output: { commandId: 'c1', agentId: 'a', sequence: 1, timestamp: 7 } },
+      { offset: 3, createdAt: 1, text: '', output: { commandId: 'c1', agentId: 'a', sequence: 2, timestamp: 8 } },
+    ]);
+    const events = await store.readEvents(0, 10);
+    expect(events.map((e) => e.offset)).toEqual([1, 2, 3]);
+    expect(events[0]).toMatchObject({ text: '{"type":"agent:status"}' });
+    expect(events[1]).toMatchObject({ output: { commandId: 'c1', sequence: 1, timestamp: 7 }, chunk: { data: 'hello', stream: 'stdout' } });
+    expect(events[2]?.chunk).toBeUndefined(); // its chunk is not (or no longer) stored
+    expect(await store.readEvents(2, 10)).toHaveLength(1);
+    expect(await store.eventBounds()).toEqual({ first: 1, last: 3 });
+    await store.close();
+  });
+
   it('upserts and lists agents', async () => {
     await using dir = await tempDir();
     const store = await open(dir.path);

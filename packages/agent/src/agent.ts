@@ -83,7 +83,7 @@ class OnsemblAgent implements Agent {
         settings: {
           batchMs: options.outputBatchMs,
           unackedWindowBytes: UNACKED_WINDOW_BYTES,
-          maxChunkBytes: Limits.outputChunkBytes,
+          maxChunkBytes: Limits.outputChunkTargetBytes,
           escapeLookback: ESCAPE_LOOKBACK_CHARS,
           interruptGraceMs: options.interruptGraceMs,
           spoolSegmentBytes: SPOOL_SEGMENT_BYTES,

@@ -59,6 +59,13 @@ export const Limits = {
   maxMessageBytes: 1024 * 1024,
   /** spec: "Terminal output chunked at 10KB": max bytes of `data` in one terminal:output. */
   outputChunkBytes: 10 * 1024,
+  /**
+   * Where the agent cuts output (UTF-8 bytes of `data`). Below outputChunkBytes so that a whole
+   * terminal:output message, envelope and JSON escaping included, usually stays within the 10 KB
+   * compression threshold: broadcast output then goes out uncompressed, instead of being deflated
+   * once per dashboard (measured in docs/performance.md).
+   */
+  outputChunkTargetBytes: 9 * 1024,
   /** spec: "Compression for payloads >10KB": permessage-deflate threshold. */
   compressionThresholdBytes: 10 * 1024,
   /** spec: "Maximum buffer size: 100KB": pending output per dashboard before the oldest is dropped. */

@@ -70,7 +70,8 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     slowRequestTimeoutMs: options.slowRequestTimeoutMs ?? 10_000,
     outputRetentionMs: options.outputRetentionMs ?? 30 * DAY,
     auditRetentionMs: options.auditRetentionMs ?? 90 * DAY,
-    eventRetentionMs: options.eventRetentionMs ?? DAY,
+    // Output events in the replay log refer to stored chunks: they cannot outlive them.
+    eventRetentionMs: Math.min(options.eventRetentionMs ?? DAY, options.outputRetentionMs ?? 30 * DAY),
     purgeIntervalMs: options.purgeIntervalMs ?? 3_600_000,
   };
 }

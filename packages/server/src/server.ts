@@ -55,12 +55,12 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const tokens = new TokenService(secret);
   const store = input.store ?? new SqliteStore(join(options.dataDir, 'onsembl.db'));
   const bus = input.bus ?? new MemoryBus();
-  const eventLog = await EventLog.open(store, logger);
+  const pipeline = new OutputPipeline(store, logger);
+  const eventLog = await EventLog.open(store, logger, () => pipeline.flush());
   const broadcaster = new Broadcaster(bus, eventLog);
   await broadcaster.start();
   const registry = new Registry(store, broadcaster);
   await registry.load();
-  const pipeline = new OutputPipeline(store, logger);
   const scheduler = new Scheduler(store, registry, broadcaster, pipeline, {
     queueCapacity: options.queueCapacity,
     defaultTimeoutMs: options.defaultTimeoutMs,

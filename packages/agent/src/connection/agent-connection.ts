@@ -83,7 +83,9 @@ export class AgentConnection implements Outbox {
   send(message: AgentToServerMessage): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
-    socket.send(JSON.stringify(message), () => this.afterSend(socket));
+    const text = JSON.stringify(message);
+    // ws applies its threshold only without context takeover; say per message (spec: compress > 10 KB).
+    socket.send(text, { compress: text.length > Limits.compressionThresholdBytes }, () => this.afterSend(socket));
     if (socket.bufferedAmount > SEND_BUFFER_HIGH_BYTES) this.congested = true;
   }
 

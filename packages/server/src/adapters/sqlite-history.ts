@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { AuditEntry, AuditFilter, RetentionCutoffs, StoredEvent } from '../ports/store.js';
+import type { OutputStream } from '@onsembl/protocol';
+import type { AuditEntry, AuditFilter, ReadEvent, RetentionCutoffs, StoredEvent } from '../ports/store.js';
 
 interface AuditRow {
   id: number; at: number; actor: string; role: string; action: string;
@@ -17,13 +18,20 @@ export class SqliteHistory {
   private readonly purgeTx: (cutoffs: RetentionCutoffs) => { output: number; audit: number; events: number };
 
   constructor(private readonly db: Database.Database) {
-    this.insertEvent = db.prepare('INSERT INTO events (offset, created_at, text) VALUES (?, ?, ?)');
-    this.selectEvents = db.prepare('SELECT offset, created_at, text FROM events WHERE offset > ? ORDER BY offset LIMIT ?');
+    this.insertEvent = db.prepare(`INSERT INTO events (offset, created_at, text, command_id, agent_id, sequence, timestamp)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    this.selectEvents = db.prepare(`SELECT e.offset, e.created_at, e.text, e.command_id, e.agent_id, e.sequence, e.timestamp,
+        o.data, o.stream
+      FROM events e LEFT JOIN output o ON e.command_id IS NOT NULL AND o.command_id = e.command_id AND o.sequence = e.sequence
+      WHERE e.offset > ? ORDER BY e.offset LIMIT ?`);
     this.bounds = db.prepare('SELECT MIN(offset) AS first, MAX(offset) AS last FROM events');
     this.insertAudit = db.prepare(`INSERT INTO audit (at, actor, role, action, target, detail, remote)
       VALUES (@at, @actor, @role, @action, @target, @detail, @remote)`);
     this.appendEventsTx = db.transaction((events: readonly StoredEvent[]) => {
-      for (const e of events) this.insertEvent.run(e.offset, e.createdAt, e.text);
+      for (const e of events) {
+        const o = e.output;
+        this.insertEvent.run(e.offset, e.createdAt, e.text, o?.commandId ?? null, o?.agentId ?? null, o?.sequence ?? null, o?.timestamp ?? null);
+      }
     });
     this.appendAuditTx = db.transaction((entries: readonly AuditEntry[]) => {
       for (const a of entries) {
@@ -48,9 +56,19 @@ export class SqliteHistory {
     if (events.length > 0) this.appendEventsTx(events);
   }
 
-  readEvents(afterOffset: number, limit: number): StoredEvent[] {
-    const rows = this.selectEvents.all(afterOffset, limit) as Array<{ offset: number; created_at: number; text: string }>;
-    return rows.map((r) => ({ offset: r.offset, createdAt: r.created_at, text: r.text }));
+  readEvents(afterOffset: number, limit: number): ReadEvent[] {
+    const rows = this.selectEvents.all(afterOffset, limit) as Array<{
+      offset: number; created_at: number; text: string; command_id: string | null; agent_id: string | null;
+      sequence: number | null; timestamp: number | null; data: string | null; stream: string | null;
+    }>;
+    return rows.map((r) => {
+      const event: ReadEvent = { offset: r.offset, createdAt: r.created_at, text: r.text };
+      if (r.command_id !== null) {
+        event.output = { commandId: r.command_id, agentId: r.agent_id ?? '', sequence: r.sequence ?? 0, timestamp: r.timestamp ?? r.created_at };
+        if (r.data !== null) event.chunk = { data: r.data, stream: (r.stream ?? 'stdout') as OutputStream };
+      }
+      return event;
+    });
   }
 
   eventBounds(): { first: number; last: number } {

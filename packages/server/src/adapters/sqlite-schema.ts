@@ -65,4 +65,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_by_time ON audit (at);
   CREATE INDEX output_by_time ON output (created_at);
   `,
+  `
+  ALTER TABLE events ADD COLUMN command_id TEXT;
+  ALTER TABLE events ADD COLUMN agent_id TEXT;
+  ALTER TABLE events ADD COLUMN sequence INTEGER;
+  ALTER TABLE events ADD COLUMN timestamp INTEGER;
+  `,
 ];

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { CommandStatus, AgentType, OutputStream, Priority } from '@onsembl/protocol';
 import type {
-  AgentRecord, AuditEntry, AuditFilter, CommandFilter, CommandPatch, CommandRecord, OutputChunk, RetentionCutoffs,
-  Store, StoredEvent,
+  AgentRecord, AuditEntry, AuditFilter, CommandFilter, CommandPatch, CommandRecord, OutputChunk, ReadEvent,
+  RetentionCutoffs, Store, StoredEvent,
 } from '../ports/store.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
@@ -206,7 +206,7 @@ export class SqliteStore implements Store {
     this.history.appendEvents(events);
   }
 
-  async readEvents(afterOffset: number, limit: number): Promise<StoredEvent[]> {
+  async readEvents(afterOffset: number, limit: number): Promise<ReadEvent[]> {
     return this.history.readEvents(afterOffset, limit);
   }
 

@@ -49,11 +49,13 @@ export class Broadcaster {
     const position = this.log.next();
     message.position = position;
     const text = JSON.stringify(message);
-    this.log.record(position.offset, text);
     let header = String(position.offset);
     if (message.type === 'terminal:output') {
       const p = message.payload;
       header += ` ${p.commandId} ${p.agentId} ${p.sequence}`;
+      this.log.recordOutput(position.offset, { commandId: p.commandId, agentId: p.agentId, sequence: p.sequence, timestamp: message.timestamp });
+    } else {
+      this.log.record(position.offset, text);
     }
     void this.bus.publish(BusTopic.dashboardEvents, header + SEPARATOR + text);
   }

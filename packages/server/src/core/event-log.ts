@@ -1,6 +1,6 @@
-import type { Position } from '@onsembl/protocol';
+import { PROTOCOL_VERSION, type Position } from '@onsembl/protocol';
 import type { Logger } from 'pino';
-import type { Store, StoredEvent } from '../ports/store.js';
+import type { ReadEvent, Store, StoredEvent } from '../ports/store.js';
 
 import { BatchWriter } from './batch-writer.js';
 
@@ -14,7 +14,13 @@ export class EventLog {
   /** Events wait at most 10 ms to share a store transaction, like output chunks do. */
   private readonly writer: BatchWriter<StoredEvent>;
 
-  private constructor(private readonly store: Store, logger: Logger, last: number) {
+  private constructor(
+    private readonly store: Store,
+    logger: Logger,
+    last: number,
+    /** Flushes what output references point at (the output pipeline), so a read finds every chunk. */
+    private readonly flushReferenced: () => Promise<void>,
+  ) {
     this.last = last;
     this.writer = new BatchWriter(
       (batch) => store.appendEvents(batch).catch((err: unknown) => logger.error({ err, events: batch.length }, 'storing events failed')),
@@ -22,9 +28,9 @@ export class EventLog {
     );
   }
 
-  static async open(store: Store, logger: Logger): Promise<EventLog> {
+  static async open(store: Store, logger: Logger, flushReferenced: () => Promise<void>): Promise<EventLog> {
     const { last } = await store.eventBounds();
-    return new EventLog(store, logger, last);
+    return new EventLog(store, logger, last, flushReferenced);
   }
 
   get epoch(): string {
@@ -45,8 +51,14 @@ export class EventLog {
     this.writer.add({ offset, text, createdAt: Date.now() });
   }
 
-  flush(): Promise<void> {
-    return this.writer.flush();
+  /** Records a terminal:output event by reference: its chunk is already stored by the output pipeline. */
+  recordOutput(offset: number, output: NonNullable<StoredEvent['output']>): void {
+    this.writer.add({ offset, text: '', output, createdAt: Date.now() });
+  }
+
+  async flush(): Promise<void> {
+    await this.flushReferenced();
+    await this.writer.flush();
   }
 
   /**
@@ -60,7 +72,21 @@ export class EventLog {
     return first === 0 ? from.offset === this.last : from.offset >= first - 1;
   }
 
-  read(afterOffset: number, limit: number): Promise<StoredEvent[]> {
-    return this.store.readEvents(afterOffset, limit);
+  async read(afterOffset: number, limit: number): Promise<Array<{ offset: number; text: string }>> {
+    const events = await this.store.readEvents(afterOffset, limit);
+    return events.map((e) => ({ offset: e.offset, text: e.output ? this.outputText(e) : e.text }));
+  }
+
+  /** Rebuilds an output event from its stored chunk; a chunk retention already purged becomes a gap marker. */
+  private outputText(event: ReadEvent): string {
+    const { commandId, agentId, sequence, timestamp } = event.output as NonNullable<ReadEvent['output']>;
+    const position = { epoch: this.store.epoch, offset: event.offset };
+    const envelope = { version: PROTOCOL_VERSION, timestamp };
+    if (!event.chunk) {
+      const payload = { commandId, agentId, fromSequence: sequence, nextSequence: sequence + 1 };
+      return JSON.stringify({ ...envelope, type: 'output:gap', payload, position });
+    }
+    const payload = { commandId, agentId, data: event.chunk.data, stream: event.chunk.stream, sequence };
+    return JSON.stringify({ ...envelope, type: 'terminal:output', payload, position });
   }
 }

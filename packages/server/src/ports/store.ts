@@ -51,11 +51,21 @@ export interface CommandFilter {
   after?: { queuedAt: number; id: string };
 }
 
-/** One dashboard event as it was sent, at its position in the store's history. */
+/**
+ * One dashboard event at its position in the store's history: the text as it was sent, or, for
+ * terminal output, a reference to the stored chunk (output is stored once, not twice).
+ */
 export interface StoredEvent {
   offset: number;
-  text: string;
   createdAt: number;
+  /** The serialised event; empty when `output` is set. */
+  text: string;
+  output?: { commandId: string; agentId: string; sequence: number; timestamp: number } | undefined;
+}
+
+/** A stored event as read back: output references come with their chunk (undefined once purged). */
+export interface ReadEvent extends StoredEvent {
+  chunk?: { data: string; stream: OutputStream } | undefined;
 }
 
 export interface AuditEntry {
@@ -110,7 +120,7 @@ export interface Store {
   lastOutputSequence(commandId: string): Promise<number>;
   /** Appends dashboard events (offsets increase by one) in one transaction. */
   appendEvents(events: readonly StoredEvent[]): Promise<void>;
-  readEvents(afterOffset: number, limit: number): Promise<StoredEvent[]>;
+  readEvents(afterOffset: number, limit: number): Promise<ReadEvent[]>;
   /** Oldest and newest stored offsets; {first: 0, last: 0} when none was ever stored. */
   eventBounds(): Promise<{ first: number; last: number }>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
