@@ -19,8 +19,11 @@ describe('agent: interrupt and timeout', () => {
     await using server = await TestServer.start();
     await using _t = startTestAgent(server);
     const { link } = await server.nextRegistered();
-    link.execute('c-sleep', 'sleep 30');
+    // Interrupt once sleep really runs: a SIGINT that lands while the shell is still starting up is
+    // ignored by it, and SIGTERM would end the command instead (seen on a loaded CI machine).
+    link.execute('c-sleep', 'echo ready; exec sleep 30');
     const pid = await startedPid(link, 'c-sleep');
+    await outputContaining(link, 'c-sleep', 'ready');
     link.send('command:interrupt', { commandId: 'c-sleep', reason: 'user' });
     const exit = await link.waitForExit('c-sleep');
     expect(exit.payload).toMatchObject({ outcome: 'interrupted', exitCode: null, signal: 'SIGINT' });
