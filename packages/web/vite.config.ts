@@ -15,12 +15,6 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
     chunkSizeWarningLimit: 1024,
-    rolldownOptions: {
-      // The protocol package builds its schemas and validators at import time; the dashboard uses only
-      // its constants and types. Treating it as side-effect free drops the schema library from the bundle
-      // (and the validator compiler, which would need 'unsafe-eval' under a strict CSP).
-      treeshake: { moduleSideEffects: (id: string) => !id.includes('/packages/protocol/') },
-    },
   },
   server: { proxy: { '/ws': { target: serverUrl, ws: true }, '/api': serverUrl, '/health': serverUrl } },
 });
