@@ -1,6 +1,7 @@
 import { toAgent } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import type { OutputChunk, Store } from '../ports/store.js';
+import { BatchWriter } from './batch-writer.js';
 import type { AgentLink } from './registry.js';
 
 /**
@@ -20,39 +21,29 @@ const BATCH_MAX_CHUNKS = 256;
  * forget only what is on disk.
  */
 export class OutputPipeline {
-  private pending: OutputChunk[] = [];
-  private acks = new Map<string, { link: AgentLink; sequence: number }>();
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writer: BatchWriter<{ chunk: OutputChunk; link: AgentLink }>;
 
-  constructor(private readonly store: Store, private readonly logger: Logger) {}
+  constructor(store: Store, logger: Logger) {
+    this.writer = new BatchWriter(async (batch) => {
+      try {
+        await store.appendOutput(batch.map((b) => b.chunk));
+      } catch (err) {
+        // Not acknowledged, so the agent keeps the chunks and resends them after its next reconnect.
+        logger.error({ err, chunks: batch.length }, 'storing output failed');
+        return;
+      }
+      const acks = new Map<string, { link: AgentLink; sequence: number }>();
+      for (const { chunk, link } of batch) acks.set(chunk.commandId, { link, sequence: chunk.sequence });
+      for (const [commandId, { link, sequence }] of acks) link.send(toAgent('output:ack', { commandId, sequence }));
+    }, { windowMs: BATCH_WINDOW_MS, maxItems: BATCH_MAX_CHUNKS });
+  }
 
   enqueue(chunk: OutputChunk, link: AgentLink): void {
-    this.pending.push(chunk);
-    this.acks.set(chunk.commandId, { link, sequence: chunk.sequence });
-    if (this.pending.length >= BATCH_MAX_CHUNKS) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), BATCH_WINDOW_MS);
+    this.writer.add({ chunk, link });
   }
 
   /** Writes what is pending; resolves when everything enqueued so far is stored. */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending.length === 0) return this.writing;
-    const batch = this.pending;
-    const acks = this.acks;
-    this.pending = [];
-    this.acks = new Map();
-    this.writing = this.writing.then(async () => {
-      try {
-        await this.store.appendOutput(batch);
-      } catch (err) {
-        // Not acknowledged, so the agent keeps the chunks and resends them after its next reconnect.
-        this.logger.error({ err, chunks: batch.length }, 'storing output failed');
-        return;
-      }
-      for (const [commandId, { link, sequence }] of acks) link.send(toAgent('output:ack', { commandId, sequence }));
-    });
-    return this.writing;
+    return this.writer.flush();
   }
 }
