@@ -5,7 +5,6 @@ export interface TcpProxy extends AsyncDisposable {
   port: number;
   /** Destroys every connection through the proxy (both ends), as a network cut would. */
   cut(): number;
-  connections(): number;
 }
 
 /** A loopback TCP proxy to cut connections without touching the processes on either side. */
@@ -38,7 +37,6 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   return {
     port: (server.address() as AddressInfo).port,
     cut,
-    connections: () => pairs.size,
     async [Symbol.asyncDispose]() {
       cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -104,7 +104,7 @@ describe('agent: reconnect and resume', () => {
       second.execute('c-marker', 'true');
       await second.waitForExit('c-marker');
       second.send('command:ack', { commandId: 'c-marker' });
-      second.socket.close(CloseCode.serverShutdown, 'bye');
+      second.socket.close(CloseCode.goingAway, 'bye');
       const { connect: third } = await server.nextRegistered();
       expect(third.payload.running).toEqual([]);
     } finally {

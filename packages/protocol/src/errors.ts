@@ -33,13 +33,14 @@ export const CloseCode = {
   /** Message over Limits.maxMessageBytes (ws raises it itself). */
   messageTooBig: 1009,
   serverError: 1011,
+  /** A dashboard so far behind that even its non-droppable messages overflow: reconnect and resume. */
+  tooSlow: 1013,
   authFailed: 4001,
   authTimeout: 4002,
   tokenExpired: 4003,
   heartbeatTimeout: 4008,
   /** The same agent identity connected again; the older socket is closed. */
   replaced: 4009,
-  serverShutdown: 4010,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -41,10 +41,6 @@ export class Broadcaster {
     this.sinks.delete(sink);
   }
 
-  get size(): number {
-    return this.sinks.size;
-  }
-
   broadcast(message: ServerToDashboardMessage): void {
     const position = this.log.next();
     message.position = position;

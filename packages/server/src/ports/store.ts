@@ -1,4 +1,4 @@
-import type { AgentInfo, CommandStatus, OutputStream, Priority, AgentType } from '@onsembl/protocol';
+import type { AgentType, CommandStatus, OutputStream, Priority } from '@onsembl/protocol';
 
 /** What the server keeps about an agent between connections. */
 export interface AgentRecord {
@@ -130,4 +130,3 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type { AgentInfo };

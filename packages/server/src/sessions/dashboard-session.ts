@@ -43,7 +43,7 @@ export class DashboardSession implements EventSink {
       maxPendingOutputBytes: ctx.options.dashboardSendBufferBytes,
       maxPendingBytes: ctx.options.dashboardSendBufferBytes * 20,
       socketHighWaterBytes: 64 * 1024,
-      onOverflow: () => ws.close(1013, 'too slow: reconnect and resume'),
+      onOverflow: () => ws.close(CloseCode.tooSlow, 'too slow: reconnect and resume'),
     });
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     ws.on('close', () => this.closed());
@@ -59,10 +59,6 @@ export class DashboardSession implements EventSink {
     this.authTimer = setTimeout(() => {
       this.fail(ErrorCode.AUTH_FAILED, 'no token: send dashboard:connect {token} first', CloseCode.authTimeout);
     }, this.ctx.options.authTimeoutMs);
-  }
-
-  get authenticatedAs(): VerifiedToken | undefined {
-    return this.token;
   }
 
   deliver(text: string, output: OutputMeta | undefined, offset: number): void {
