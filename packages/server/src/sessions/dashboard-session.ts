@@ -41,6 +41,7 @@ export class DashboardSession implements EventSink {
     this.limits = new DashboardLimits(ctx.options);
     this.outbox = new Outbox(ws, {
       maxPendingOutputBytes: ctx.options.dashboardSendBufferBytes,
+      maxBurstOutputBytes: ctx.options.dashboardSendBufferBytes * 10,
       maxPendingBytes: ctx.options.dashboardSendBufferBytes * 20,
       socketHighWaterBytes: 64 * 1024,
       onOverflow: () => ws.close(CloseCode.tooSlow, 'too slow: reconnect and resume'),

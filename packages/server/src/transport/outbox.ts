@@ -13,8 +13,16 @@ interface Item {
 const COMPACT_MIN_HOLES = 1024;
 
 export interface OutboxOptions {
-  /** Pending output bytes kept for a slow dashboard before the oldest chunks are dropped (spec: 100KB). */
+  /**
+   * Output bytes kept for a dashboard whose socket is backed up, before the oldest chunks are
+   * dropped (spec: "Maximum buffer size: 100KB").
+   */
   maxPendingOutputBytes: number;
+  /**
+   * Output bytes that may arrive within one event-loop turn for a dashboard that is keeping up,
+   * before the oldest are dropped anyway: the bound on a burst (see `push`).
+   */
+  maxBurstOutputBytes: number;
   /** Everything pending (output and control) past which the dashboard is hopeless and is closed. */
   maxPendingBytes: number;
   /** Bytes handed to the socket but not yet written, past which we stop handing more. */
@@ -88,7 +96,12 @@ export class Outbox {
     this.pendingBytes += bytes;
     if (output) {
       this.pendingOutputBytes += bytes;
-      if (this.pendingOutputBytes > this.options.maxPendingOutputBytes) this.dropOldestOutput();
+      // Only a dashboard whose socket is backed up is slow. One that is keeping up can still be
+      // handed a burst within one turn (the server reads up to 2 MB of an agent's output per
+      // turn after a busy one), which the flush at the end of the turn writes out; dropping it
+      // at 100 KB lost output for dashboards that were reading (gap markers at fan-out to one).
+      const limit = this.waitingForDrain ? this.options.maxPendingOutputBytes : this.options.maxBurstOutputBytes;
+      if (this.pendingOutputBytes > limit) this.dropOldestOutput(limit);
     }
     if (this.pendingBytes > this.options.maxPendingBytes) {
       this.close();
@@ -104,9 +117,9 @@ export class Outbox {
    * compacted away once they outnumber the live items. Without both, a dashboard stalled for an
    * hour while an agent floods would make every push rescan millions of holes and keep them all.
    */
-  private dropOldestOutput(): void {
+  private dropOldestOutput(limit: number): void {
     let i = Math.max(this.head, this.scanFrom);
-    for (; i < this.queue.length && this.pendingOutputBytes > this.options.maxPendingOutputBytes; i++) {
+    for (; i < this.queue.length && this.pendingOutputBytes > limit; i++) {
       const item = this.queue[i];
       if (!item?.output) continue;
       this.queue[i] = undefined;
@@ -135,18 +148,24 @@ export class Outbox {
     this.scanFrom = 0;
   }
 
-  /** Hands queued messages to ws until the socket's buffer is full; resumes on 'drain'. */
+  /**
+   * Hands everything queued to ws in one corked write, then waits for 'drain' if the kernel did not
+   * take it all. The high-water mark is checked before corking, not during: while corked every
+   * byte counts in bufferedAmount, so checking inside the loop capped each dashboard at 64 KB per
+   * turn whatever the kernel would have taken (fan-out to 100 fell behind and dropped).
+   */
   flush(): void {
     if (this.closed || this.waitingForDrain) return;
     const ws = this.ws;
     if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > this.options.socketHighWaterBytes) {
+      this.waitForDrain();
+      this.dropOldestOutput(this.options.maxPendingOutputBytes);
+      return;
+    }
     this.socket?.cork();
     try {
       while (this.head < this.queue.length) {
-        if (ws.bufferedAmount > this.options.socketHighWaterBytes) {
-          this.waitForDrain();
-          break;
-        }
         const item = this.queue[this.head];
         this.queue[this.head++] = undefined;
         if (!item) {
@@ -164,25 +183,18 @@ export class Outbox {
         // A Buffer would go out as a binary frame unless told otherwise; these are JSON text.
         ws.send(item.data, textFrame(item.data.length));
       }
-      if (this.head >= this.queue.length) {
-        this.queue = [];
-        this.head = 0;
-        this.holes = 0;
-        this.scanFrom = 0;
-        // Output dropped with nothing of that command left to send: say so now.
-        this.sendAllGaps();
-      } else if (this.head > 1024) {
-        this.queue = this.queue.slice(this.head);
-        this.scanFrom = Math.max(0, this.scanFrom - this.head);
-        this.head = 0;
-      }
-      if (this.drainWaiters.length > 0 && this.head >= this.queue.length) {
-        if (ws.bufferedAmount <= this.options.socketHighWaterBytes) this.resolveDrainWaiters();
-        else if (!this.waitingForDrain) this.waitForDrain();
-      }
+      this.queue = [];
+      this.head = 0;
+      this.holes = 0;
+      this.scanFrom = 0;
+      // Output dropped with nothing of that command left to send: say so now.
+      this.sendAllGaps();
     } finally {
       this.socket?.uncork();
     }
+    // Uncorked, bufferedAmount is what the kernel did not take.
+    if (ws.bufferedAmount > this.options.socketHighWaterBytes) this.waitForDrain();
+    else this.resolveDrainWaiters();
   }
 
   private sendGapBefore(output: OutputMeta): void {

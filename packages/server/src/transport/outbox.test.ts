@@ -1,0 +1,103 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { Outbox } from './outbox.js';
+
+const KB = 1024;
+const LIMIT = 100 * KB;
+const CHUNK = 'x'.repeat(9 * KB);
+
+interface Pair extends AsyncDisposable {
+  outbox: Outbox;
+  client: WebSocket;
+  received: Array<{ type: string; sequence?: number; fromSequence?: number; nextSequence?: number }>;
+  overflowed: () => boolean;
+}
+
+/** A real server socket with an Outbox, and a real client recording what arrives. */
+async function outboxPair(): Promise<Pair> {
+  const http: Server = createServer();
+  const wss = new WebSocketServer({ server: http });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const accepted = once(wss, 'connection') as Promise<[WebSocket]>;
+  const client = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`);
+  const received: Pair['received'] = [];
+  client.on('message', (data) => {
+    const { type, payload } = JSON.parse(String(data)) as { type: string; payload: Pair['received'][number] };
+    received.push({ ...payload, type });
+  });
+  const [serverSide] = await accepted;
+  await once(client, 'open');
+  let overflow = false;
+  const outbox = new Outbox(serverSide, {
+    maxPendingOutputBytes: LIMIT,
+    maxBurstOutputBytes: 10 * LIMIT,
+    maxPendingBytes: 20 * LIMIT,
+    socketHighWaterBytes: 64 * KB,
+    onOverflow: () => { overflow = true; },
+  });
+  return {
+    outbox, client, received, overflowed: () => overflow,
+    async [Symbol.asyncDispose]() {
+      client.terminate();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      http.close();
+    },
+  };
+}
+
+function pushOutput(outbox: Outbox, sequence: number): void {
+  const text = JSON.stringify({ type: 'terminal:output', payload: { commandId: 'c', sequence, data: CHUNK } });
+  outbox.push(text, { commandId: 'c', agentId: 'a', sequence });
+}
+
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('Outbox', () => {
+  it('delivers a burst larger than the 100 KB allowance to a dashboard that keeps up, without a gap', async () => {
+    await using pair = await outboxPair();
+    // 60 chunks (~550 KB) within one event-loop turn, as the server hands them on after a busy turn.
+    for (let sequence = 1; sequence <= 60; sequence++) pushOutput(pair.outbox, sequence);
+    await until(() => pair.received.length >= 60);
+    expect(pair.received.map((m) => m.type)).not.toContain('output:gap');
+    expect(pair.received.map((m) => m.sequence)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
+  it('keeps at most 100 KB for a dashboard that stopped reading, drops the oldest and says so', async () => {
+    await using pair = await outboxPair();
+    (pair.client as unknown as { _socket: Socket })._socket.pause();
+    // One chunk per turn for 20 MB: the kernel's buffers fill, then the socket's, then the outbox's.
+    const chunks = 2_000;
+    for (let sequence = 1; sequence <= chunks; sequence++) {
+      pushOutput(pair.outbox, sequence);
+      await nextTurn();
+      expect(pair.outbox.queuedBytes).toBeLessThanOrEqual(LIMIT + CHUNK.length + KB);
+    }
+    expect(pair.overflowed()).toBe(false);
+    (pair.client as unknown as { _socket: Socket })._socket.resume();
+    await until(() => pair.received.some((m) => m.type === 'terminal:output' && m.sequence === chunks));
+    // Contiguous around the gaps: every sequence is either received or inside a gap marker.
+    let expected = 1;
+    for (const m of pair.received) {
+      if (m.type === 'output:gap') {
+        expect(m.fromSequence).toBe(expected);
+        expected = m.nextSequence!;
+      } else {
+        expect(m.sequence).toBe(expected);
+        expected++;
+      }
+    }
+    expect(expected).toBe(chunks + 1);
+    expect(pair.received.some((m) => m.type === 'output:gap')).toBe(true);
+  });
+});
