@@ -6,6 +6,7 @@
 //   --only=a,b        some scenarios: fanout, slow-dashboard, store, latency, status, connections, commands
 //   --profile         --cpu-prof the server (and fan-out agents) into bench/profiles/
 //   --experiment=X    run every Onsembl server with a changed ws configuration (lib/experiments.js)
+//   --fanout=100      fan-out to these dashboard counts only, without its variants (for iterating)
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { configFor } from './lib/config.js';
@@ -57,6 +58,10 @@ deadline.unref();
 
 const ctx = createContext({ quick, profile });
 ctx.config = configFor(quick);
+const fanoutArg = args.find((a) => a.startsWith('--fanout='));
+if (fanoutArg) {
+  ctx.config.fanout = { ...ctx.config.fanout, counts: fanoutArg.slice('--fanout='.length).split(',').map(Number), noDeflateVariant: false };
+}
 ctx.corpus = makeCorpus();
 ctx.fanout = {};
 ctx.relayFanout = {};

@@ -9,6 +9,7 @@ import type { VerifiedToken } from '../auth/tokens.js';
 import type { AgentLink } from '../core/registry.js';
 import type { SessionContext } from './session-context.js';
 import { textFrame } from '../transport/frame-options.js';
+import { afterTurnFlush, turnIsFull } from '../transport/turn.js';
 import { errorText, frameText } from './socket-messages.js';
 
 const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -26,6 +27,7 @@ export class AgentSession implements AgentLink {
   private inbox: Promise<void> = Promise.resolve();
   private readonly log: Logger;
   private registerTimer: NodeJS.Timeout;
+  private pausedForTurn = false;
   lastReceivedAt = Date.now();
 
   constructor(private readonly ws: WebSocket, private readonly ctx: SessionContext, private readonly token: VerifiedToken) {
@@ -60,6 +62,7 @@ export class AgentSession implements AgentLink {
 
   private receive(data: Buffer, isBinary: boolean): void {
     this.lastReceivedAt = Date.now();
+    if (turnIsFull()) this.pauseForTurn();
     const text = frameText(data, isBinary);
     const parsed = text === undefined ? undefined : parseAgentMessage.parse(text);
     if (!parsed?.ok) {
@@ -70,6 +73,17 @@ export class AgentSession implements AgentLink {
     }
     this.inbox = this.inbox.then(() => this.handle(parsed.message)).catch((err: unknown) => {
       this.log.error({ err, type: parsed.message.type }, 'handling an agent message failed');
+    });
+  }
+
+  /** Stops reading this agent until the turn's broadcasts are flushed (see transport/turn.ts). */
+  private pauseForTurn(): void {
+    if (this.pausedForTurn) return;
+    this.pausedForTurn = true;
+    this.ws.pause();
+    afterTurnFlush(() => {
+      this.pausedForTurn = false;
+      this.ws.resume();
     });
   }
 

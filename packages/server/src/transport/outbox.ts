@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { toDashboard } from '@onsembl/protocol';
 import type { OutputMeta } from '../core/broadcaster.js';
 import { textFrame } from './frame-options.js';
+import { cancelFlush, countTurnBytes, scheduleFlush, type Flushable } from './turn.js';
 
 interface Item {
   data: Buffer;
@@ -43,23 +44,9 @@ function encodeShared(text: string): Buffer {
   if (text !== lastText) {
     lastBytes = Buffer.from(text, 'utf8');
     lastText = text;
+    countTurnBytes(lastBytes.length);
   }
   return lastBytes;
-}
-
-/** Every outbox with something to send; flushed once at the end of the event-loop turn. */
-const dirty = new Set<Outbox>();
-let flushScheduled = false;
-function scheduleFlush(outbox: Outbox): void {
-  dirty.add(outbox);
-  if (flushScheduled) return;
-  flushScheduled = true;
-  setImmediate(() => {
-    flushScheduled = false;
-    const batch = [...dirty];
-    dirty.clear();
-    for (const o of batch) o.flush();
-  });
 }
 
 /**
@@ -68,7 +55,7 @@ function scheduleFlush(outbox: Outbox): void {
  * other dashboards and the agent carry on. Writes are corked per event-loop turn: one syscall for
  * many messages.
  */
-export class Outbox {
+export class Outbox implements Flushable {
   private queue: Array<Item | undefined> = [];
   private head = 0;
   /** Dropped slots (undefined) between head and the end of the queue. */
@@ -264,6 +251,6 @@ export class Outbox {
     this.holes = 0;
     this.scanFrom = 0;
     this.gaps.clear();
-    dirty.delete(this);
+    cancelFlush(this);
   }
 }

@@ -1,0 +1,67 @@
+/**
+ * The end-of-turn flush shared by every dashboard's Outbox, and the pace at which agents are read.
+ *
+ * Broadcasts are queued during an event-loop turn and written once at its end (one corked write
+ * per dashboard). Left alone, one turn could take in up to 2 MB of an agent's output (libuv reads
+ * a socket 64 KB at a time, up to 32 times per poll), and then hand 2 MB to each of 100
+ * dashboards at once: turns of ~80 ms, and bursts over a dashboard's allowance (fan-out to 100
+ * dropped ~50 chunks a second per dashboard that was keeping up). So an agent socket is paused
+ * once a turn has taken in `TURN_BUDGET_BYTES` of distinct broadcasts, and resumed after the
+ * flush. This paces agents by the server's own fan-out, never by a dashboard: a slow dashboard
+ * drops its oldest output (see Outbox) and does not hold anything back.
+ */
+
+export interface Flushable {
+  flush(): void;
+}
+
+/** Distinct broadcast bytes one turn takes in before agent sockets are paused until the flush. */
+export const TURN_BUDGET_BYTES = 256 * 1024;
+
+const dirty = new Set<Flushable>();
+let afterFlush: Array<() => void> = [];
+let scheduled = false;
+let bytesThisTurn = 0;
+
+function flushAll(): void {
+  scheduled = false;
+  bytesThisTurn = 0;
+  const batch = [...dirty];
+  dirty.clear();
+  for (const o of batch) o.flush();
+  const callbacks = afterFlush;
+  afterFlush = [];
+  for (const callback of callbacks) callback();
+}
+
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(flushAll);
+}
+
+/** Flushes `outbox` at the end of this turn. */
+export function scheduleFlush(outbox: Flushable): void {
+  dirty.add(outbox);
+  schedule();
+}
+
+export function cancelFlush(outbox: Flushable): void {
+  dirty.delete(outbox);
+}
+
+/** Counts the bytes of a broadcast encoded this turn (once, however many dashboards get it). */
+export function countTurnBytes(bytes: number): void {
+  bytesThisTurn += bytes;
+}
+
+/** Whether this turn has taken in enough: agents should stop being read until `afterTurnFlush`. */
+export function turnIsFull(): boolean {
+  return bytesThisTurn >= TURN_BUDGET_BYTES;
+}
+
+/** Runs `callback` once this turn's flush is done. */
+export function afterTurnFlush(callback: () => void): void {
+  afterFlush.push(callback);
+  schedule();
+}
