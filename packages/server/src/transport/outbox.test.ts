@@ -20,10 +20,10 @@ interface Pair extends AsyncDisposable {
 /** A real server socket with an Outbox, and a real client recording what arrives. */
 async function outboxPair(): Promise<Pair> {
   const http: Server = createServer();
-  const wss = new WebSocketServer({ server: http });
+  const wss = new WebSocketServer({ server: http, perMessageDeflate: true });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const accepted = once(wss, 'connection') as Promise<[WebSocket]>;
-  const client = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`);
+  const client = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`, { perMessageDeflate: true });
   const received: Pair['received'] = [];
   client.on('message', (data) => {
     const { type, payload } = JSON.parse(String(data)) as { type: string; payload: Pair['received'][number] };
@@ -71,6 +71,20 @@ describe('Outbox', () => {
     await until(() => pair.received.length >= 60);
     expect(pair.received.map((m) => m.type)).not.toContain('output:gap');
     expect(pair.received.map((m) => m.sequence)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
+  it('keeps the order when a message ws is still deflating is followed by frames written directly', async () => {
+    await using pair = await outboxPair();
+    const large = (sequence: number) => JSON.stringify({ type: 'large', payload: { sequence, data: 'y'.repeat(64 * KB) } });
+    // Rounds of one message over the compression threshold, then nine chunks, all in one turn.
+    for (let round = 0; round < 10; round++) {
+      const first = round * 10 + 1;
+      pair.outbox.push(large(first));
+      for (let sequence = first + 1; sequence < first + 10; sequence++) pushOutput(pair.outbox, sequence);
+      await until(() => pair.received.length >= first + 9);
+    }
+    expect(pair.received.map((m) => m.sequence)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(pair.received.filter((m) => m.type === 'large')).toHaveLength(10);
   });
 
   it('keeps at most 100 KB for a dashboard that stopped reading, drops the oldest and says so', async () => {

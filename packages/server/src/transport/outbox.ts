@@ -3,10 +3,11 @@ import type { WebSocket } from 'ws';
 import { toDashboard } from '@onsembl/protocol';
 import type { OutputMeta } from '../core/broadcaster.js';
 import { textFrame } from './frame-options.js';
-import { cancelFlush, countTurnBytes, scheduleFlush, type Flushable } from './turn.js';
+import { isFramed, payloadOf, sharedMessage, type SharedMessage } from './shared-message.js';
+import { cancelFlush, scheduleFlush, type Flushable } from './turn.js';
 
 interface Item {
-  data: Buffer;
+  message: SharedMessage;
   output: OutputMeta | undefined;
 }
 
@@ -32,24 +33,6 @@ export interface OutboxOptions {
 }
 
 /**
- * The UTF-8 bytes of the last text pushed. The Broadcaster hands the same string to every dashboard
- * in a row, so this encodes a broadcast once instead of once per dashboard: given a string, ws
- * leaves the encoding to the socket's writev, which redid it for every dashboard (profile of
- * fan-out to 100 dashboards: writev 41 % of the server's time, mostly string encoding). Every
- * outbox then queues and writes the same Buffer.
- */
-let lastText: string | undefined;
-let lastBytes: Buffer = Buffer.alloc(0);
-function encodeShared(text: string): Buffer {
-  if (text !== lastText) {
-    lastBytes = Buffer.from(text, 'utf8');
-    lastText = text;
-    countTurnBytes(lastBytes.length);
-  }
-  return lastBytes;
-}
-
-/**
  * The send side of one dashboard socket. Messages wait here, not in the kernel, so that when the
  * dashboard is slow the oldest output can be dropped (and the dashboard told, with output:gap) while
  * other dashboards and the agent carry on. Writes are corked per event-loop turn: one syscall for
@@ -65,6 +48,8 @@ export class Outbox implements Flushable {
   private pendingOutputBytes = 0;
   private pendingBytes = 0;
   private waitingForDrain = false;
+  /** Messages handed to ws for deflating and not yet written by it (see `write`). */
+  private deflating = 0;
   private drainWaiters: Array<() => void> = [];
   private closed = false;
   /** commandId → the first dropped sequence and the agent, until the gap marker is sent. */
@@ -77,9 +62,9 @@ export class Outbox implements Flushable {
 
   push(text: string, output?: OutputMeta): void {
     if (this.closed) return;
-    const data = encodeShared(text);
-    const bytes = data.length;
-    this.queue.push({ data, output });
+    const message = sharedMessage(text);
+    const bytes = message.bytes.length;
+    this.queue.push({ message, output });
     this.pendingBytes += bytes;
     if (output) {
       this.pendingOutputBytes += bytes;
@@ -111,8 +96,8 @@ export class Outbox implements Flushable {
       if (!item?.output) continue;
       this.queue[i] = undefined;
       this.holes++;
-      this.pendingOutputBytes -= item.data.length;
-      this.pendingBytes -= item.data.length;
+      this.pendingOutputBytes -= item.message.bytes.length;
+      this.pendingBytes -= item.message.bytes.length;
       const { commandId, agentId, sequence } = item.output;
       const gap = this.gaps.get(commandId);
       if (gap) gap.next = Math.max(gap.next, sequence + 1);
@@ -159,16 +144,15 @@ export class Outbox implements Flushable {
           this.holes--;
           continue;
         }
-        this.pendingBytes -= item.data.length;
+        this.pendingBytes -= item.message.bytes.length;
         if (item.output) {
-          this.pendingOutputBytes -= item.data.length;
+          this.pendingOutputBytes -= item.message.bytes.length;
           this.sendGapBefore(item.output);
         } else if (this.gaps.size > 0) {
           // A status (say, the command's final one) must not overtake the news of what was dropped.
           this.sendAllGaps();
         }
-        // A Buffer would go out as a binary frame unless told otherwise; these are JSON text.
-        ws.send(item.data, textFrame(item.data.length));
+        this.write(item.message);
       }
       this.queue = [];
       this.head = 0;
@@ -182,6 +166,27 @@ export class Outbox implements Flushable {
     // Uncorked, bufferedAmount is what the kernel did not take.
     if (ws.bufferedAmount > this.options.socketHighWaterBytes) this.waitForDrain();
     else this.resolveDrainWaiters();
+  }
+
+  /**
+   * A framed message goes straight to the socket, unless ws still holds a message it is deflating
+   * (it writes that one when zlib is done, and anything sent meanwhile waits behind it in ws's
+   * queue): then ws.send keeps the order.
+   */
+  private write(message: SharedMessage): void {
+    if (isFramed(message) && this.deflating === 0 && this.socket) {
+      this.socket.write(message.bytes);
+      return;
+    }
+    const payload = payloadOf(message);
+    // A Buffer would go out as a binary frame unless told otherwise; these are JSON text.
+    const options = textFrame(payload.length);
+    if (!options.compress) {
+      this.ws.send(payload, options);
+      return;
+    }
+    this.deflating++;
+    this.ws.send(payload, options, () => this.deflating--);
   }
 
   private sendGapBefore(output: OutputMeta): void {
