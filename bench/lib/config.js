@@ -1,7 +1,7 @@
 // Sizes and durations of every scenario, full and --quick (CI smoke test: small and short, the
 // whole run under 60 s; its figures are not meant to be compared).
 const full = {
-  fanout: { counts: [1, 10, 100], warmupMs: 2_000, windowMs: 6_000, noDeflateVariant: true },
+  fanout: { counts: [1, 10, 100], rounds: 3, warmupMs: 2_000, windowMs: 6_000, noDeflateVariant: true },
   slow: { dashboards: 10, warmupMs: 2_000, windowMs: 6_000 },
   latency: { dashboards: 10, rate: 1_000, warmupMs: 1_500, windowMs: 10_000 },
   status: { dashboards: 1_000, cycles: 10, perProcess: 250 },
