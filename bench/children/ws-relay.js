@@ -8,8 +8,26 @@ import { WebSocketServer } from 'ws';
 import { createPacer } from '../lib/backpressure.js';
 import { serve } from '../lib/rpc.js';
 
-/** `pace: false` makes the relay forward blindly, as most do (the slow-dashboard scenario shows why not). */
-const { pace = true } = JSON.parse(process.argv[2] ?? '{}');
+/**
+ * `pace: false` makes the relay forward blindly, as most do (the slow-dashboard scenario shows why not).
+ * `cork: true` corks each consumer's socket until the end of the event-loop turn, so a turn's
+ * messages leave in one write per consumer: not a baseline but a bound, what any relay that writes
+ * once per turn could reach on this machine with no work of its own.
+ */
+const { pace = true, cork = false } = JSON.parse(process.argv[2] ?? '{}');
+const corked = new Set();
+function uncorkAll() {
+  for (const socket of corked) socket.uncork();
+  corked.clear();
+}
+function forward(consumer, data) {
+  if (cork && !corked.has(consumer._socket)) {
+    if (corked.size === 0) setImmediate(uncorkAll);
+    consumer._socket.cork();
+    corked.add(consumer._socket);
+  }
+  consumer.send(data, { binary: false });
+}
 
 const consumers = new Set();
 const producers = new Set();
@@ -30,7 +48,7 @@ http.on('upgrade', (req, socket, head) => {
       producers.add(ws);
       ws.on('close', () => producers.delete(ws));
       ws.on('message', (data) => {
-        for (const c of consumers) c.send(data, { binary: false });
+        for (const c of consumers) forward(c, data);
         if (pace) pacer.afterForward();
       });
     } else if (url.pathname === '/peer') {

@@ -130,9 +130,9 @@ async function syntheticAgent(wsUrl, token) {
 }
 
 /** A baseline relay ('ws' or 'sio') that one producer feeds the frames captured from Onsembl. */
-export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = true, warmupMs, windowMs }) {
+export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = true, cork = false, warmupMs, windowMs }) {
   const [relay, producer, fleet, slow] = await Promise.all([
-    startRelay(kind, { pace }),
+    startRelay(kind, { pace, cork }),
     startChild('producer'),
     startFleet(dashboards),
     stalled > 0 ? startFleet(stalled) : undefined,

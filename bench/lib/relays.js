@@ -1,8 +1,8 @@
 // Starts a baseline relay child ('ws' or 'sio') and says where its endpoints are.
 import { startChild } from './proc.js';
 
-export async function startRelay(kind, { pace = true } = {}) {
-  const relay = startChild(kind === 'ws' ? 'ws-relay' : 'sio-relay', { args: [JSON.stringify({ pace })], label: `${kind}-relay` });
+export async function startRelay(kind, { pace = true, cork = false } = {}) {
+  const relay = startChild(kind === 'ws' ? 'ws-relay' : 'sio-relay', { args: [JSON.stringify({ pace, cork })], label: `${kind}-relay` });
   await relay.ready;
   const info = await relay.call('info');
   const base = kind === 'ws' ? info.wsUrl : info.url;

@@ -15,6 +15,10 @@ const VARIANTS = {
     title: ', synthetic agent (the server alone)',
     note: 'a synthetic agent replays the captured chunks as fast as the server reads them, like the relays\' producer',
   },
+  'corked-relay': {
+    title: ', the ws relay corking each consumer per turn (a bound, not Onsembl)',
+    note: 'not Onsembl: the ws relay writing once per consumer per turn, with no work of its own; what any server that writes once per turn could reach here',
+  },
 };
 
 function row(n, o, w, s, variant) {
@@ -105,6 +109,9 @@ export async function run(ctx) {
     ctx.log(`fan-out to ${n}: Onsembl with a synthetic agent`);
     const o = await onsemblFanout(ctx, { dashboards: n, synthetic: true, warmupMs, windowMs, name: `fanout-${n}-server-only` });
     rows.push(row(n, o, ctx.relayFanout[n].ws, ctx.relayFanout[n].sio, 'server-only'));
+    ctx.log(`fan-out to ${n}: the ws relay corking per turn (a bound)`);
+    const bound = await relayFanout(ctx, 'ws', { dashboards: n, cork: true, warmupMs, windowMs });
+    rows.push(row(n, { ...bound, gaps: 0 }, ctx.relayFanout[n].ws, ctx.relayFanout[n].sio, 'corked-relay'));
   }
   return rows;
 }
