@@ -69,9 +69,9 @@ export class Outbox implements Flushable {
     if (output) {
       this.pendingOutputBytes += bytes;
       // Only a dashboard whose socket is backed up is slow. One that is keeping up can still be
-      // handed a burst within one turn (the server reads up to 2 MB of an agent's output per
-      // turn after a busy one), which the flush at the end of the turn writes out; dropping it
-      // at 100 KB lost output for dashboards that were reading (gap markers at fan-out to one).
+      // handed a burst within one turn (a turn takes in up to its budget of agent output, see
+      // turn.ts), which the flush at the end of the turn writes out; dropping it at 100 KB lost
+      // output for dashboards that were reading (gap markers at fan-out to one).
       const limit = this.waitingForDrain ? this.options.maxPendingOutputBytes : this.options.maxBurstOutputBytes;
       if (this.pendingOutputBytes > limit) this.dropOldestOutput(limit);
     }

@@ -1,5 +1,5 @@
 import * as ws from 'ws';
-import { Limits } from '@onsembl/protocol';
+import { textFrame } from './frame-options.js';
 import { countTurnBytes } from './turn.js';
 
 /** ws's frame builder: exported by ws (engine.io uses it the same way) but absent from @types/ws. */
@@ -38,7 +38,7 @@ export function sharedMessage(text: string): SharedMessage {
   const payload = Buffer.from(text, 'utf8');
   lastText = text;
   countTurnBytes(payload.length);
-  if (payload.length > Limits.compressionThresholdBytes) {
+  if (textFrame(payload.length).compress) {
     last = { bytes: payload, payloadOffset: 0 };
   } else {
     const [header, data] = Sender.frame(payload, { fin: true, opcode: TEXT_OPCODE, mask: false, readOnly: true, rsv1: false });
