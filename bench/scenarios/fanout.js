@@ -84,8 +84,7 @@ async function measuredCount(ctx, n, rounds) {
 }
 
 export async function run(ctx) {
-  const { counts, noDeflateVariant, rounds = 1 } = ctx.config.fanout;
-  const { warmupMs, windowMs } = ctx.config.fanout;
+  const { counts, noDeflateVariant, rounds = 1, warmupMs, windowMs } = ctx.config.fanout;
   const rows = [];
   for (const n of counts) {
     const measured = await measuredCount(ctx, n, n === Math.max(...counts) ? rounds : 1);
