@@ -4,8 +4,8 @@
  * Broadcasts are queued during an event-loop turn and written once at its end (one corked write
  * per dashboard). Left alone, one turn could take in up to 2 MB of an agent's output (libuv reads
  * a socket 64 KB at a time, up to 32 times per poll), and then hand 2 MB to each of 100
- * dashboards at once: turns of ~80 ms, and bursts over a dashboard's allowance (fan-out to 100
- * dropped ~50 chunks a second per dashboard that was keeping up). So an agent socket is paused
+ * dashboards at once: turns of ~80 ms, and bursts over a dashboard's allowance (fan-out to 100:
+ * ~8 gap markers a second on every dashboard, all of them reading). So an agent socket is paused
  * once a turn has taken in `TURN_BUDGET_BYTES` of distinct broadcasts, and resumed after the
  * flush. This paces agents by the server's own fan-out, never by a dashboard: a slow dashboard
  * drops its oldest output (see Outbox) and does not hold anything back.
