@@ -64,7 +64,7 @@ export class DashboardSession implements EventSink {
 
   deliver(text: string, output: OutputMeta | undefined, offset: number): void {
     if (this.replay) this.replay.hold(text, output, offset);
-    else this.outbox.push(text, output);
+    else this.outbox.pushBroadcast(text, output);
   }
 
   private send(message: ServerToDashboardMessage): void {

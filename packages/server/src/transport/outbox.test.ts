@@ -50,9 +50,11 @@ async function outboxPair(): Promise<Pair> {
   };
 }
 
+const outputText = (sequence: number) => JSON.stringify({ type: 'terminal:output', payload: { commandId: 'c', sequence, data: CHUNK } });
+
+/** Live output, as the Broadcaster hands it to every dashboard. */
 function pushOutput(outbox: Outbox, sequence: number): void {
-  const text = JSON.stringify({ type: 'terminal:output', payload: { commandId: 'c', sequence, data: CHUNK } });
-  outbox.push(text, { commandId: 'c', agentId: 'a', sequence });
+  outbox.pushBroadcast(outputText(sequence), { commandId: 'c', agentId: 'a', sequence });
 }
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
@@ -113,5 +115,25 @@ describe('Outbox', () => {
     }
     expect(expected).toBe(chunks + 1);
     expect(pair.received.some((m) => m.type === 'output:gap')).toBe(true);
+  });
+
+  it('sends each dashboard its own stream when the broadcasts of a turn are shared, a private message is interleaved, or a dashboard starts late', async () => {
+    await using a = await outboxPair();
+    await using b = await outboxPair();
+    await using late = await outboxPair();
+    for (let sequence = 1; sequence <= 20; sequence++) {
+      const text = outputText(sequence);
+      const meta = { commandId: 'c', agentId: 'a', sequence };
+      a.outbox.pushBroadcast(text, meta);
+      b.outbox.pushBroadcast(text, meta);
+      if (sequence > 10) late.outbox.pushBroadcast(text, meta);
+      if (sequence === 5) b.outbox.push(JSON.stringify({ type: 'private', payload: {} }));
+    }
+    await until(() => a.received.length === 20 && b.received.length === 21 && late.received.length === 10);
+    const seqs = (p: Pair) => p.received.map((m) => (m.type === 'private' ? 'private' : m.sequence));
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    expect(seqs(a)).toEqual(range(1, 20));
+    expect(seqs(b)).toEqual([...range(1, 5), 'private', ...range(6, 20)]);
+    expect(seqs(late)).toEqual(range(11, 20));
   });
 });

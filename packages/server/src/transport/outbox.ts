@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { toDashboard } from '@onsembl/protocol';
 import type { OutputMeta } from '../core/broadcaster.js';
 import { textFrame } from './frame-options.js';
-import { isFramed, payloadOf, sharedMessage, type SharedMessage } from './shared-message.js';
+import { isFramed, joinedRun, payloadOf, sharedMessage, type SharedMessage } from './shared-message.js';
 import { cancelFlush, scheduleFlush, type Flushable } from './turn.js';
 
 interface Item {
@@ -60,9 +60,18 @@ export class Outbox implements Flushable {
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
   }
 
+  /** A message for this dashboard alone (a reply, a replayed event). */
   push(text: string, output?: OutputMeta): void {
+    this.enqueue(sharedMessage(text), output);
+  }
+
+  /** A live broadcast: every dashboard is handed the same text this turn (see joinedRun). */
+  pushBroadcast(text: string, output?: OutputMeta): void {
+    this.enqueue(sharedMessage(text, true), output);
+  }
+
+  private enqueue(message: SharedMessage, output: OutputMeta | undefined): void {
     if (this.closed) return;
-    const message = sharedMessage(text);
     const bytes = message.bytes.length;
     this.queue.push({ message, output });
     this.pendingBytes += bytes;
@@ -121,7 +130,7 @@ export class Outbox implements Flushable {
   }
 
   /**
-   * Hands everything queued to ws in one corked write, then waits for 'drain' if the kernel did not
+   * Hands everything queued to the socket in one write (joined, or corked), then waits for 'drain' if the kernel did not
    * take it all. The high-water mark is checked before corking, not during: while corked every
    * byte counts in bufferedAmount, so checking inside the loop capped each dashboard at 64 KB per
    * turn whatever the kernel would have taken (fan-out to 100 fell behind and dropped).
@@ -135,6 +144,28 @@ export class Outbox implements Flushable {
       this.dropOldestOutput(this.options.maxPendingOutputBytes);
       return;
     }
+    if (!this.writeJoined()) this.writeEach();
+    // Uncorked, bufferedAmount is what the kernel did not take.
+    if (ws.bufferedAmount > this.options.socketHighWaterBytes) this.waitForDrain();
+    else this.resolveDrainWaiters();
+  }
+
+  /**
+   * The common case: nothing dropped, nothing private, just this turn's broadcasts, written as the
+   * one Buffer every such dashboard shares.
+   */
+  private writeJoined(): boolean {
+    if (!this.socket || this.holes > 0 || this.gaps.size > 0 || this.deflating > 0) return false;
+    const bytes = joinedRun(this.queue, this.head);
+    if (!bytes) return false;
+    this.socket.write(bytes);
+    this.emptyQueue();
+    this.pendingBytes = 0;
+    this.pendingOutputBytes = 0;
+    return true;
+  }
+
+  private writeEach(): void {
     this.socket?.cork();
     try {
       while (this.head < this.queue.length) {
@@ -154,18 +185,19 @@ export class Outbox implements Flushable {
         }
         this.write(item.message);
       }
-      this.queue = [];
-      this.head = 0;
-      this.holes = 0;
-      this.scanFrom = 0;
+      this.emptyQueue();
       // Output dropped with nothing of that command left to send: say so now.
       this.sendAllGaps();
     } finally {
       this.socket?.uncork();
     }
-    // Uncorked, bufferedAmount is what the kernel did not take.
-    if (ws.bufferedAmount > this.options.socketHighWaterBytes) this.waitForDrain();
-    else this.resolveDrainWaiters();
+  }
+
+  private emptyQueue(): void {
+    this.queue = [];
+    this.head = 0;
+    this.holes = 0;
+    this.scanFrom = 0;
   }
 
   /**
@@ -251,10 +283,7 @@ export class Outbox implements Flushable {
   close(): void {
     this.resolveDrainWaiters();
     this.closed = true;
-    this.queue = [];
-    this.head = 0;
-    this.holes = 0;
-    this.scanFrom = 0;
+    this.emptyQueue();
     this.gaps.clear();
     cancelFlush(this);
   }

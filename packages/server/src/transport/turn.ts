@@ -22,6 +22,7 @@ const dirty = new Set<Flushable>();
 let afterFlush: Array<() => void> = [];
 let scheduled = false;
 let bytesThisTurn = 0;
+let turnNumber = 0;
 
 function flushAll(): void {
   scheduled = false;
@@ -29,6 +30,8 @@ function flushAll(): void {
   const batch = [...dirty];
   dirty.clear();
   for (const o of batch) o.flush();
+  // Only now: while flushing, the turn being flushed is still the current one (see shared-message.ts).
+  turnNumber++;
   const callbacks = afterFlush;
   afterFlush = [];
   for (const callback of callbacks) callback();
@@ -48,6 +51,11 @@ export function scheduleFlush(outbox: Flushable): void {
 
 export function cancelFlush(outbox: Flushable): void {
   dirty.delete(outbox);
+}
+
+/** Which turn this is: it changes once every outbox dirty in it has been flushed. */
+export function currentTurn(): number {
+  return turnNumber;
 }
 
 /** Counts the bytes of a broadcast encoded this turn (once, however many dashboards get it). */
