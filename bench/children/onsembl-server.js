@@ -1,53 +1,45 @@
 // The real Onsembl server, alone in its own process (so its RSS, CPU and profile are its own).
-// Its SqliteStore is wrapped to count what gets persisted: the store scenario reads those counters.
+// Its store (SQLite on its own thread, as `onsembl up` runs it) is wrapped to count what gets
+// persisted: the store scenario reads those counters.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { applyExperiment } from '../lib/experiments.js';
 import { serve } from '../lib/rpc.js';
 
 // ONSEMBL_BENCH_SERVER=path/to/other/dist/index.js runs another build of the server (an A/B of a
 // change: copy packages/server with its package.json elsewhere inside the repo and build it there).
-const { SqliteStore, startServer } = await import(process.env.ONSEMBL_BENCH_SERVER ?? '@onsembl/server');
-// storeCpu: also measure the store's CPU time per call. process.cpuUsage() per store call was 3.4 %
-// of the server's time in the profile of fan-out to 100, so only the run the store row reads sets it.
-const { experiment, storeCpu = false, ...options } = JSON.parse(process.argv[2] ?? '{}');
+const { SqliteStore, ThreadedSqliteStore, startServer } = await import(process.env.ONSEMBL_BENCH_SERVER ?? '@onsembl/server');
+const { experiment, ...options } = JSON.parse(process.argv[2] ?? '{}');
 if (experiment) applyExperiment(experiment);
 const dataDir = mkdtempSync(join(tmpdir(), 'onsembl-bench-'));
 // Also when the server fails to start or the process is told to exit early.
 process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
 
 /**
- * Counts what the store persists, and the time it takes: output chunks (appendOutput) and
- * dashboard events (appendEvents: the event log keeps every broadcast, output included, for resume).
+ * Counts what the store persists: output chunks (appendOutput) and dashboard events (appendEvents:
+ * the event log keeps every broadcast, output included, for resume). The time each took is the
+ * store thread's own (`threadMs`), not the round trip.
  */
 function countingStore(store) {
-  const counts = { chunks: 0, batches: 0, ms: 0, cpuMs: 0, events: 0, eventBatches: 0, eventMs: 0, eventCpuMs: 0 };
-  // Wall time, and CPU time (SQLite runs synchronously on this thread; CPU time is not inflated
-  // when the machine is busy and the thread waits for a core).
-  const wrap = (method, items, batches, ms, cpuMs) => {
-    const original = store[method]?.bind(store);
-    if (!original) return;
-    store[method] = async (rows) => {
-      const t0 = performance.now();
-      const c0 = storeCpu ? process.cpuUsage() : undefined;
-      await original(rows);
-      if (c0) {
-        const c = process.cpuUsage(c0);
-        counts[cpuMs] += (c.user + c.system) / 1000;
-      }
-      counts[ms] += performance.now() - t0;
+  const counts = { chunks: 0, batches: 0, events: 0, eventBatches: 0 };
+  const wrap = (method, items, batches) => {
+    const original = store[method].bind(store);
+    store[method] = (rows) => {
       counts[items] += rows.length;
       counts[batches] += 1;
+      return original(rows);
     };
   };
-  wrap('appendOutput', 'chunks', 'batches', 'ms', 'cpuMs');
-  wrap('appendEvents', 'events', 'eventBatches', 'eventMs', 'eventCpuMs');
-  return { store, counts };
+  wrap('appendOutput', 'chunks', 'batches');
+  wrap('appendEvents', 'events', 'eventBatches');
+  // An older build under A/B may have no store thread, hence no timings.
+  const read = () => ({ ...counts, ms: store.threadMs?.appendOutput ?? 0, eventMs: store.threadMs?.appendEvents ?? 0 });
+  return { store, read };
 }
 
-const { store, counts } = countingStore(new SqliteStore(join(dataDir, 'onsembl.db')));
+const file = join(dataDir, 'onsembl.db');
+const { store, read: storeCounts } = countingStore(ThreadedSqliteStore ? await ThreadedSqliteStore.open(file) : new SqliteStore(file));
 const server = await startServer({
   port: 0,
   host: '127.0.0.1',
@@ -72,7 +64,7 @@ serve(
     info: () => ({ port: server.port, wsUrl: server.wsUrl }),
     /** Many tokens in one call: 10,000 dashboards must not mean 10,000 IPC round trips. */
     tokens: async ({ role, names }) => Promise.all(names.map((name) => server.issueToken(role, name, 3600))),
-    store: () => ({ ...counts }),
+    store: storeCounts,
     close,
   },
   { onExit: close },

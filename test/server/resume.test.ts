@@ -1,5 +1,9 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { ThreadedSqliteStore } from '@onsembl/server';
 import { connectRawAgent } from '../support/raw-agent.js';
+import { tempDir } from '../support/temp-dir.js';
 import { startTestServer } from '../support/test-server.js';
 import { openDashboard, TestSocket } from '../support/test-socket.js';
 
@@ -75,5 +79,31 @@ describe('dashboard resume', () => {
     await using socket = await resumeAt(server.wsUrl, 'not-a-token', position);
     expect((await socket.closed).code).toBe(4001);
     expect(socket.messages.map((m) => m.type)).toEqual(['error']);
+  });
+
+  it('replays, after a restart, the agents going offline as the server shut down, however slow the store', async () => {
+    await using dir = await tempDir();
+    // Storing an agent's record takes 100 ms here: its offline status is published only after that.
+    const store = await ThreadedSqliteStore.open(join(dir.path, 'onsembl.db'));
+    const upsertAgent = store.upsertAgent.bind(store);
+    store.upsertAgent = async (agent) => {
+      await sleep(100);
+      return upsertAgent(agent);
+    };
+    const first = await startTestServer({ dataDir: dir.path, store });
+    const token = await first.dashboardToken();
+    const dashboard = await openDashboard(first.wsUrl, token);
+    const agent = await connectRawAgent(first.wsUrl, await first.agentToken('leaver'));
+    await dashboard.waitFor('agent:status', (p) => (p.agent as { status: string }).status === 'online');
+    const last = dashboard.messages.filter((m) => m.position).at(-1)!.position as Position;
+    await dashboard[Symbol.asyncDispose]();
+    await first.close();
+    await agent[Symbol.asyncDispose]();
+
+    await using second = await startTestServer({ dataDir: dir.path });
+    await using back = await resumeAt(second.wsUrl, token, last);
+    expect((await back.waitFor('connection:ack')).payload).toMatchObject({ recovered: true });
+    const status = await back.waitFor('agent:status');
+    expect(status.payload.agent).toMatchObject({ id: 'leaver', status: 'offline' });
   });
 });

@@ -21,6 +21,8 @@ interface AgentEntry {
 /** Every agent the server knows, its live status, and the link to its socket while connected. */
 export class Registry {
   private readonly agents = new Map<string, AgentEntry>();
+  /** Connects and disconnects still writing to the store; their status events follow the write. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly store: Store, private readonly broadcaster: Broadcaster) {}
 
@@ -48,7 +50,33 @@ export class Registry {
     return this.agents.get(id)?.link !== undefined;
   }
 
-  async connect(record: AgentRecord, link: AgentLink): Promise<void> {
+  connect(record: AgentRecord, link: AgentLink): Promise<void> {
+    return this.track(this.connectAfterStoring(record, link));
+  }
+
+  /** Only the link that is current may disconnect the agent (a replaced socket closing is ignored). */
+  disconnect(id: string, link: AgentLink): Promise<boolean> {
+    return this.track(this.disconnectAfterStoring(id, link));
+  }
+
+  /**
+   * Resolves once every connect and disconnect under way has published its status. A server that
+   * shuts down waits for this before it flushes its event log: the agents' going offline, published
+   * after their records are stored, would otherwise miss the log, and a dashboard resuming after
+   * the restart would never learn that they went (it would see them online all along).
+   */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<T>(operation: Promise<T>): Promise<T> {
+    this.inFlight.add(operation);
+    const forget = () => this.inFlight.delete(operation);
+    operation.then(forget, forget);
+    return operation;
+  }
+
+  private async connectAfterStoring(record: AgentRecord, link: AgentLink): Promise<void> {
     await this.store.upsertAgent(record);
     const existing = this.agents.get(record.id);
     const isNew = existing === undefined;
@@ -62,8 +90,7 @@ export class Registry {
     this.publish(entry);
   }
 
-  /** Only the link that is current may disconnect the agent (a replaced socket closing is ignored). */
-  async disconnect(id: string, link: AgentLink): Promise<boolean> {
+  private async disconnectAfterStoring(id: string, link: AgentLink): Promise<boolean> {
     const entry = this.agents.get(id);
     if (!entry || entry.link !== link) return false;
     entry.link = undefined;
