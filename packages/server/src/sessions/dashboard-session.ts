@@ -10,6 +10,7 @@ import type { EventSink, OutputMeta } from '../core/broadcaster.js';
 import { statusPayload } from '../core/command-status.js';
 import { textFrame } from '../transport/frame-options.js';
 import { Outbox } from '../transport/outbox.js';
+import { TURN_BUDGET_BYTES } from '../transport/turn.js';
 import { emergencyStop, interruptCommand, requestCommand, type Audit } from './dashboard-commands.js';
 import { DashboardLimits, type LimitVerdict } from './dashboard-limits.js';
 import { Replay } from './replay.js';
@@ -43,7 +44,9 @@ export class DashboardSession implements EventSink {
       maxPendingOutputBytes: ctx.options.dashboardSendBufferBytes,
       maxBurstOutputBytes: ctx.options.dashboardSendBufferBytes * 10,
       maxPendingBytes: ctx.options.dashboardSendBufferBytes * 20,
-      socketHighWaterBytes: 64 * 1024,
+      // Backed up = the kernel did not take the last turn's flush. At 64 KB a dashboard that was
+      // reading, merely a little behind a 300-500 KB turn, counted as slow and lost output.
+      socketHighWaterBytes: TURN_BUDGET_BYTES,
       onOverflow: () => ws.close(CloseCode.tooSlow, 'too slow: reconnect and resume'),
     });
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
