@@ -53,6 +53,9 @@ export type Role = (typeof Role)[keyof typeof Role];
 export const InterruptReason = { user: 'user', timeout: 'timeout', emergency: 'emergency' } as const;
 export type InterruptReason = (typeof InterruptReason)[keyof typeof InterruptReason];
 
+const COMPRESSION_THRESHOLD_BYTES = 10 * 1024;
+const OUTPUT_ENVELOPE_MAX_BYTES = 448;
+
 /** Sizes. */
 export const Limits = {
   /** spec: "Maximum message size: 1MB" (enforced by the socket layer, also after inflate). */
@@ -60,14 +63,20 @@ export const Limits = {
   /** spec: "Terminal output chunked at 10KB": max bytes of `data` in one terminal:output. */
   outputChunkBytes: 10 * 1024,
   /**
-   * Where the agent cuts output (UTF-8 bytes of `data`). Below outputChunkBytes so that a whole
-   * terminal:output message, envelope and JSON escaping included, usually stays within the 10 KB
-   * compression threshold: broadcast output then goes out uncompressed, instead of being deflated
-   * once per dashboard (measured in docs/performance.md).
+   * Where the agent cuts output: bytes `data` takes in the message as a JSON string, escapes
+   * included (UTF-8 alone undercounts: ESC is sent as the six bytes \u001b). The 10 KB compression
+   * threshold minus `outputEnvelopeMaxBytes`, so every terminal:output a dashboard gets stays under
+   * the threshold and goes out uncompressed, one frame shared by every dashboard, instead of being
+   * deflated once per dashboard (measured in docs/performance.md).
    */
-  outputChunkTargetBytes: 9 * 1024,
+  outputChunkTargetBytes: COMPRESSION_THRESHOLD_BYTES - OUTPUT_ENVELOPE_MAX_BYTES,
+  /**
+   * The most a terminal:output message to dashboards takes besides its `data`: envelope, ids of
+   * the longest allowed length, position (protocol test: output-envelope.test.ts).
+   */
+  outputEnvelopeMaxBytes: OUTPUT_ENVELOPE_MAX_BYTES,
   /** spec: "Compression for payloads >10KB": permessage-deflate threshold. */
-  compressionThresholdBytes: 10 * 1024,
+  compressionThresholdBytes: COMPRESSION_THRESHOLD_BYTES,
   /** spec: "Maximum buffer size: 100KB": pending output per dashboard before the oldest is dropped. */
   dashboardSendBufferBytes: 100 * 1024,
   /** Per-agent queue capacity; beyond it command:request gets QUEUE_FULL. */

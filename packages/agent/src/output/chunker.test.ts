@@ -1,9 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OutputChunker } from './chunker.js';
+import { jsonStringBytes as wire } from './json-size.js';
 
 const KB10 = 10 * 1024;
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+/** How far below the limit a full chunk may end: it uses 99 % of the room (json-size.ts). */
+const ROOM = Math.ceil(KB10 / 100);
 
 /** Pushes `input` in pieces of the given byte sizes (cycled), returning every chunk after end(). */
 function runChunker(chunker: OutputChunker, input: Buffer, pieceSizes: number[], flushAfter: boolean[] = []): string[] {
@@ -60,13 +63,39 @@ describe('OutputChunker', () => {
     ['8-bit CSI', '\u009b1;31m'],
   ])('keeps a %s whole when the 10 KB cut falls inside it', (_name, escape) => {
     for (let inside = 1; inside < escape.length; inside++) {
-      const before = 'x'.repeat(KB10 - bytes(escape.slice(0, inside)));
+      const before = 'x'.repeat(KB10 - wire(escape.slice(0, inside)));
       const text = `${before}${escape}tail`;
       const chunks = runChunker(new OutputChunker({ maxBytes: KB10, escapeLookback: 2048 }), Buffer.from(text), [4096]);
       expect(chunks.join('')).toBe(text);
-      expect(chunks[0]).toBe(before);
-      expect(chunks[1]?.startsWith(escape)).toBe(true);
+      // Cut before the escape, close to the limit, and the escape whole in the next chunk.
+      const first = chunks[0] ?? '';
+      expect(before.startsWith(first)).toBe(true);
+      expect(wire(first)).toBeGreaterThanOrEqual(KB10 - ROOM - wire(escape));
+      expect(chunks[1]?.includes(escape)).toBe(true);
     }
+  });
+
+  it('cuts by size on the wire: escapes count as the JSON they become', () => {
+    // A coloured test-runner line: ESC becomes the six bytes \u001b, CR LF four, so ~25 % more than UTF-8.
+    const line = '\x1b[32m PASS \x1b[0m src/output/chunker.test.ts (12 ms) "quoted" C:\\path\r\n';
+    const text = line.repeat(2_000);
+    const chunks = runChunker(new OutputChunker({ maxBytes: KB10, escapeLookback: 2048 }), Buffer.from(text), [4096, 100, 65536]);
+    expect(chunks.join('')).toBe(text);
+    for (const chunk of chunks) expect(wire(chunk)).toBeLessThanOrEqual(KB10);
+    // Full chunks use the room.
+    for (const chunk of chunks.slice(0, -1)) expect(wire(chunk)).toBeGreaterThan(KB10 - ROOM);
+    // Cutting by UTF-8 would have made messages ~20 % over the limit.
+    expect(wire(line) / bytes(line)).toBeGreaterThan(1.2);
+  });
+
+  it('splits a timed flush that is under the limit in UTF-8 but over it as JSON', () => {
+    const chunker = new OutputChunker({ maxBytes: KB10, escapeLookback: 2048 });
+    const text = '\x01\x02\x03'.repeat(1_000); // 3,000 bytes of UTF-8, 18,000 as JSON (\u0001...)
+    expect(chunker.push(text)).toEqual([]);
+    const chunks = chunker.flush();
+    expect(chunks.join('')).toBe(text);
+    expect(chunks.length).toBe(2);
+    for (const chunk of chunks) expect(wire(chunk)).toBeLessThanOrEqual(KB10);
   });
 
   it('cuts a hostile never-ending escape sequence instead of holding output forever', () => {
@@ -74,8 +103,8 @@ describe('OutputChunker', () => {
     const chunker = new OutputChunker({ maxBytes: KB10, escapeLookback: 2048 });
     const chunks = runChunker(chunker, Buffer.from(text), [65536]);
     expect(chunks.join('')).toBe(text);
-    expect(chunks.length).toBe(Math.ceil(bytes(text) / KB10));
-    for (const chunk of chunks) expect(bytes(chunk)).toBeLessThanOrEqual(KB10);
+    expect(chunks.length).toBeLessThanOrEqual(Math.ceil(wire(text) / (KB10 - ROOM)));
+    for (const chunk of chunks) expect(wire(chunk)).toBeLessThanOrEqual(KB10);
   });
 
   it('cuts before an escape that starts within the lookback, but not before one further back', () => {
@@ -83,7 +112,9 @@ describe('OutputChunker', () => {
     const escape = '\x1b]0;' + 't'.repeat(4000) + '\x07'; // starts 3000 characters before the 10 KB cut
     const text = before + escape + 'end';
     const short = runChunker(new OutputChunker({ maxBytes: KB10, escapeLookback: 2048 }), Buffer.from(text), []);
-    expect(short[0]?.length).toBe(KB10); // beyond a 2048 lookback: cut like text
+    // Beyond a 2048 lookback: cut like text, inside the escape, close to the limit.
+    expect(short[0]!.length).toBeGreaterThan(before.length);
+    expect(wire(short[0]!)).toBeGreaterThan(KB10 - ROOM);
     const long = runChunker(new OutputChunker({ maxBytes: KB10, escapeLookback: 4096 }), Buffer.from(text), []);
     expect(long[0]?.length).toBe(before.length); // within a 4096 lookback: kept whole
     expect(long.join('')).toBe(text);
@@ -135,7 +166,7 @@ describe('OutputChunker', () => {
       .map((text) => ({ text, escape: true }));
     const input = fc.array(fc.oneof(textToken, escapeToken), { maxLength: 60 });
 
-    it('loses nothing, respects the byte limit, and never cuts inside an escape sequence', () => {
+    it('loses nothing, respects the size limit on the wire, and never cuts inside an escape sequence', () => {
       fc.assert(
         fc.property(
           input,
@@ -156,7 +187,7 @@ describe('OutputChunker', () => {
             let boundary = 0;
             for (const chunk of chunks) {
               expect(chunk.length).toBeGreaterThan(0);
-              expect(bytes(chunk)).toBeLessThanOrEqual(maxBytes);
+              expect(wire(chunk)).toBeLessThanOrEqual(maxBytes);
               boundary += chunk.length;
               for (const [start, end] of spans) {
                 if (start < boundary && boundary < end) throw new Error(`cut at ${boundary} inside escape ${JSON.stringify(text.slice(start, end))}`);

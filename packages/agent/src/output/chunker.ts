@@ -1,16 +1,19 @@
 import { StringDecoder } from 'node:string_decoder';
 import { escapeSafeCut } from './escape-boundary.js';
-import { prefixLengthWithinBytes } from './utf8-boundary.js';
+import { prefixLengthWithinJsonBytes } from './json-size.js';
 
 export interface ChunkerOptions {
-  /** Largest chunk, in UTF-8 bytes of the decoded text (Limits.outputChunkBytes on the wire). */
+  /**
+   * Largest chunk, in bytes of its JSON string encoding: what it takes in a terminal:output message
+   * on the wire, escapes included. Never less than its UTF-8 size, so also a bound on that.
+   */
   maxBytes: number;
   /** How far back (in characters) a cut looks for the start of an escape sequence to keep whole. */
   escapeLookback: number;
 }
 
 /**
- * Turns a stream of PTY reads into text chunks of at most `maxBytes` UTF-8 bytes, cut only between
+ * Turns a stream of PTY reads into text chunks of at most `maxBytes` as JSON, cut only between
  * whole characters and outside escape sequences. Pure and synchronous: when to flush a partial
  * chunk is OutputBatcher's decision.
  *
@@ -38,14 +41,18 @@ export class OutputChunker {
     this.pending += text;
     this.pendingBytes += Buffer.byteLength(text, 'utf8');
     const chunks: string[] = [];
-    while (this.pendingBytes >= this.options.maxBytes) {
-      const sizeCut = prefixLengthWithinBytes(this.pending, this.options.maxBytes);
-      const safeCut = escapeSafeCut(this.pending, sizeCut, this.options.escapeLookback);
-      // safeCut is 0 only if one sequence fills the whole chunk (longer than the lookback would allow
-      // when it is real): cut it by size rather than stall.
-      chunks.push(this.take(safeCut > 0 ? safeCut : sizeCut));
-    }
+    // UTF-8 size is a lower bound of the JSON size: at maxBytes pending, a full chunk is there.
+    while (this.pendingBytes >= this.options.maxBytes) chunks.push(this.take(this.fullChunkCut()));
     return chunks;
+  }
+
+  /** Where the longest chunk that fits ends, moved back to keep an escape sequence whole. */
+  private fullChunkCut(): number {
+    const sizeCut = prefixLengthWithinJsonBytes(this.pending, this.options.maxBytes);
+    const safeCut = escapeSafeCut(this.pending, sizeCut, this.options.escapeLookback);
+    // safeCut is 0 only if one sequence fills the whole chunk (longer than the lookback would allow
+    // when it is real): cut it by size rather than stall.
+    return safeCut > 0 ? safeCut : sizeCut;
   }
 
   /**
@@ -53,16 +60,20 @@ export class OutputChunker {
    * kept for the next read unless `force` is set (it has waited long enough).
    */
   flush(force = false): string[] {
-    if (this.pending.length === 0) return [];
+    const chunks: string[] = [];
+    // Less than maxBytes of UTF-8 can still be more as JSON (escapes): full chunks first.
+    while (this.pending.length > 0 && prefixLengthWithinJsonBytes(this.pending, this.options.maxBytes) < this.pending.length) {
+      chunks.push(this.take(this.fullChunkCut()));
+    }
+    if (this.pending.length === 0) return chunks;
     const cut = force ? this.pending.length : escapeSafeCut(this.pending, this.pending.length, this.options.escapeLookback);
-    return cut === 0 ? [] : [this.take(cut)];
+    if (cut > 0) chunks.push(this.take(cut));
+    return chunks;
   }
 
   /** The stream ended: emits everything, including a trailing incomplete character (as U+FFFD). */
   end(): string[] {
-    const chunks = this.push(this.decoder.end());
-    if (this.pending.length > 0) chunks.push(this.take(this.pending.length));
-    return chunks;
+    return [...this.push(this.decoder.end()), ...this.flush(true)];
   }
 
   private take(length: number): string {
