@@ -95,6 +95,14 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
       http.off('error', reject);
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    // Port taken, say: close what started, so the store is closed cleanly (a store left open reads
+    // as a crash on the next start: new epoch, no resume) and its thread lets the process exit.
+    await endpoints.close();
+    await retention.stop();
+    await broadcaster.stop();
+    if (!input.store) await store.close();
+    throw err;
   });
   const port = (http.address() as AddressInfo).port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;

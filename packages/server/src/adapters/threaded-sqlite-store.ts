@@ -35,6 +35,9 @@ export class ThreadedSqliteStore implements Store {
   private stopped: Error | undefined;
 
   private constructor(private readonly worker: Worker, readonly epoch: string) {
+    // The thread keeps the process alive only while a call waits for it, like a socket with a
+    // request in flight: a store nobody closed (a server that failed to start) must not hang exit.
+    worker.unref();
     worker.on('message', (reply: StoreReply) => this.settle(reply));
     worker.on('error', (err) => this.stop(err));
     worker.on('exit', (code) => this.stop(new Error(`the store thread exited (code ${code})`)));
@@ -63,6 +66,7 @@ export class ThreadedSqliteStore implements Store {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
     return new Promise<Result<M>>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject });
       this.worker.postMessage({ id, method, args } satisfies StoreCall);
     });
@@ -72,6 +76,7 @@ export class ThreadedSqliteStore implements Store {
     const waiter = this.pending.get(reply.id);
     if (!waiter) return;
     this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
     this.threadMs[waiter.method] = (this.threadMs[waiter.method] ?? 0) + reply.ms;
     if (reply.ok) waiter.resolve(reply.value);
     else waiter.reject(fromThreadError(reply.error));
