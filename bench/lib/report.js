@@ -33,7 +33,9 @@ export function printTable(rows, { title }) {
     fmt(r.peerRatio, 2),
     r.target?.text ?? '',
     r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
-    fmt(r.server?.cpu, 2),
+    // The /proc meter over the whole window (threads included); the server's own figure covers only
+    // the time since its previous stats call, which the RSS sampling makes as short as a few ms.
+    fmt(r.cores?.server ?? r.server?.cpu, 2),
     r.server?.rssStart ? `${fmt(r.server.rssStart / MB, 0)}→${fmt(r.server.rssEnd / MB, 0)}` : '',
     fmt(r.cores?.other, 2),
   ]);
