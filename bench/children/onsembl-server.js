@@ -1,9 +1,10 @@
 // The real Onsembl server, alone in its own process (so its RSS, CPU and profile are its own).
-// Its store (SQLite on its own thread, as `onsembl up` runs it) is wrapped to count what gets
-// persisted: the store scenario reads those counters.
+// Its store is wrapped to count what gets persisted: the store scenario reads those counters.
+// ONSEMBL_BENCH_STORE_THREAD=1 runs SQLite on its own thread (ThreadedSqliteStore) instead.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { applyExperiment } from '../lib/experiments.js';
 import { serve } from '../lib/rpc.js';
 
@@ -18,28 +19,32 @@ process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
 
 /**
  * Counts what the store persists: output chunks (appendOutput) and dashboard events (appendEvents:
- * the event log keeps every broadcast, output included, for resume). The time each took is the
- * store thread's own (`threadMs`), not the round trip.
+ * the event log keeps every broadcast, output included, for resume), and the wall time each took:
+ * on the event loop for SqliteStore, on its thread for ThreadedSqliteStore (`threadMs`).
  */
 function countingStore(store) {
-  const counts = { chunks: 0, batches: 0, events: 0, eventBatches: 0 };
-  const wrap = (method, items, batches) => {
+  const counts = { chunks: 0, batches: 0, ms: 0, events: 0, eventBatches: 0, eventMs: 0 };
+  const wrap = (method, items, batches, ms) => {
     const original = store[method].bind(store);
-    store[method] = (rows) => {
+    store[method] = async (rows) => {
+      const t0 = performance.now();
+      await original(rows);
+      counts[ms] += performance.now() - t0;
       counts[items] += rows.length;
       counts[batches] += 1;
-      return original(rows);
     };
   };
-  wrap('appendOutput', 'chunks', 'batches');
-  wrap('appendEvents', 'events', 'eventBatches');
-  // An older build under A/B may have no store thread, hence no timings.
-  const read = () => ({ ...counts, ms: store.threadMs?.appendOutput ?? 0, eventMs: store.threadMs?.appendEvents ?? 0 });
+  wrap('appendOutput', 'chunks', 'batches', 'ms');
+  wrap('appendEvents', 'events', 'eventBatches', 'eventMs');
+  const read = () => (store.threadMs
+    ? { ...counts, ms: store.threadMs.appendOutput ?? 0, eventMs: store.threadMs.appendEvents ?? 0 }
+    : { ...counts });
   return { store, read };
 }
 
 const file = join(dataDir, 'onsembl.db');
-const { store, read: storeCounts } = countingStore(ThreadedSqliteStore ? await ThreadedSqliteStore.open(file) : new SqliteStore(file));
+const threaded = process.env.ONSEMBL_BENCH_STORE_THREAD === '1';
+const { store, read: storeCounts } = countingStore(threaded ? await ThreadedSqliteStore.open(file) : new SqliteStore(file));
 const server = await startServer({
   port: 0,
   host: '127.0.0.1',

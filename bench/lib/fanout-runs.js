@@ -108,7 +108,7 @@ export async function onsemblFanout(ctx, {
     result.store = {
       chunksPerSecond: ((after.chunks - before.chunks) * 1000) / ms,
       chunksPerBatch: (after.chunks - before.chunks) / Math.max(1, after.batches - before.batches),
-      // Shares of the store thread's time, and its time per row (wall time on that thread).
+      // Shares of the window spent storing, and the time per row (wall time, see onsembl-server.js).
       busy: (after.ms - before.ms) / ms,
       msPerChunk: (after.ms - before.ms) / Math.max(1, after.chunks - before.chunks),
       eventsPerSecond: ((after.events - before.events) * 1000) / ms,

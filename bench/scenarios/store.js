@@ -36,8 +36,8 @@ export async function run(ctx) {
       extra: {
         chunksPerTransaction: fanout.store.chunksPerBatch,
         storeBusyShare: fanout.store.busy,
-        storeThreadMicrosecondsPerChunk: fanout.store.msPerChunk * 1000,
-        storeThreadMicrosecondsPerEvent: fanout.store.msPerEvent * 1000,
+        storeMicrosecondsPerChunk: fanout.store.msPerChunk * 1000,
+        storeMicrosecondsPerEvent: fanout.store.msPerEvent * 1000,
         eventRowsPerSecond: fanout.store.eventsPerSecond,
         eventLogBusyShare: fanout.store.eventsBusy,
         averageChunkBytes: data.reduce((n, d) => n + Buffer.byteLength(d), 0) / data.length,

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Role } from '@onsembl/protocol';
 import { MemoryBus } from './adapters/memory-bus.js';
-import { ThreadedSqliteStore } from './adapters/threaded-sqlite-store.js';
+import { SqliteStore } from './adapters/sqlite-store.js';
 import { loadOrCreateSecret } from './auth/secret.js';
 import { TokenService } from './auth/tokens.js';
 import { AuditLog } from './core/audit-log.js';
@@ -53,7 +53,9 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const logger = input.logger ?? createLogger(options.logLevel);
   const secret = options.jwtSecret ?? loadOrCreateSecret(options.dataDir);
   const tokens = new TokenService(secret);
-  const store = input.store ?? await ThreadedSqliteStore.open(join(options.dataDir, 'onsembl.db'));
+  // On the event loop's thread: ThreadedSqliteStore (pass it as `store`) keeps SQLite's stalls off
+  // it, but cost 20 % of fan-out to one dashboard (docs/performance.md, 14).
+  const store = input.store ?? new SqliteStore(join(options.dataDir, 'onsembl.db'));
   const bus = input.bus ?? new MemoryBus();
   const pipeline = new OutputPipeline(store, logger);
   const eventLog = await EventLog.open(store, logger, () => pipeline.flush());
