@@ -23,9 +23,11 @@ function threadScript(): URL {
 
 /**
  * The embedded store on its own thread: SqliteStore, called by message. better-sqlite3 is
- * synchronous, so on the main thread every write (and the WAL's fsync at each checkpoint) stalled
+ * synchronous, so on the event loop every write (and the WAL's fsync at each checkpoint) stalls
  * the fan-out of live output: ~48 µs of wall time per stored chunk, ~8 % of the server's time under
- * a flooding agent. A history search or a retention purge stalled it for as long as it ran.
+ * a flooding agent; a history search or a retention purge stalls it for as long as it runs.
+ * Opt-in (pass it to startServer as `store`): it cost a fifth of fan-out to one dashboard, for a
+ * reason not found yet (docs/performance.md, 14).
  */
 export class ThreadedSqliteStore implements Store {
   /** Milliseconds the store thread spent in each method (the bench reads these). */
