@@ -88,6 +88,14 @@ describe('OutputChunker', () => {
     expect(wire(line) / bytes(line)).toBeGreaterThan(1.2);
   });
 
+  it('makes progress with the smallest room: one escaped control character or one 4-byte character per chunk', () => {
+    const text = '\x01🎉\x02a🎉';
+    const chunks = runChunker(new OutputChunker({ maxBytes: 6, escapeLookback: 0 }), Buffer.from(text), [1]);
+    expect(chunks.join('')).toBe(text);
+    for (const chunk of chunks) expect(wire(chunk)).toBeLessThanOrEqual(6);
+    expect(() => new OutputChunker({ maxBytes: 5, escapeLookback: 0 })).toThrow(RangeError);
+  });
+
   it('splits a timed flush that is under the limit in UTF-8 but over it as JSON', () => {
     const chunker = new OutputChunker({ maxBytes: KB10, escapeLookback: 2048 });
     const text = '\x01\x02\x03'.repeat(1_000); // 3,000 bytes of UTF-8, 18,000 as JSON (\u0001...)

@@ -26,7 +26,8 @@ export class OutputChunker {
   private pendingBytes = 0;
 
   constructor(private readonly options: ChunkerOptions) {
-    if (options.maxBytes < 4) throw new RangeError('maxBytes must hold at least one character (4 bytes)');
+    // The largest character as JSON: a control character escaped as \u0000.
+    if (options.maxBytes < 6) throw new RangeError('maxBytes must hold any one character (6 bytes as JSON)');
   }
 
   /** Whether text is waiting (a partial chunk or a held-back escape sequence). */

@@ -40,6 +40,8 @@ export function prefixLengthWithinJsonBytes(text: string, maxBytes: number): num
   // A shorter prefix has no more escapes, so within maxBytes - extra of UTF-8 it fits as JSON; it
   // is short by the escapes of the part left out, which is small: grow it while that is worth it.
   let cut = prefixLengthWithinBytes(text, maxBytes - extraOfLongest);
+  // Half the room cannot hold the first character (a 4-byte one with very little room).
+  if (cut === 0) return prefixLengthByCharacter(text, maxBytes);
   let extra = extraOfLongest - escapeBytes(text.slice(cut, longest));
   let used = Buffer.byteLength(text.slice(0, cut), 'utf8');
   let grow = Infinity;
