@@ -1,6 +1,5 @@
 // The real Onsembl server, alone in its own process (so its RSS, CPU and profile are its own).
-// Its store is wrapped to count what gets persisted: the store scenario reads those counters.
-// ONSEMBL_BENCH_STORE_THREAD=1 runs SQLite on its own thread (ThreadedSqliteStore) instead.
+// Its SqliteStore is wrapped to count what gets persisted: the store scenario reads those counters.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { serve } from '../lib/rpc.js';
 
 // ONSEMBL_BENCH_SERVER=path/to/other/dist/index.js runs another build of the server (an A/B of a
 // change: copy packages/server with its package.json elsewhere inside the repo and build it there).
-const { SqliteStore, ThreadedSqliteStore, startServer } = await import(process.env.ONSEMBL_BENCH_SERVER ?? '@onsembl/server');
+const { SqliteStore, startServer } = await import(process.env.ONSEMBL_BENCH_SERVER ?? '@onsembl/server');
 const { experiment, ...options } = JSON.parse(process.argv[2] ?? '{}');
 if (experiment) applyExperiment(experiment);
 const dataDir = mkdtempSync(join(tmpdir(), 'onsembl-bench-'));
@@ -19,8 +18,7 @@ process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
 
 /**
  * Counts what the store persists: output chunks (appendOutput) and dashboard events (appendEvents:
- * the event log keeps every broadcast, output included, for resume), and the wall time each took:
- * on the event loop for SqliteStore, on its thread for ThreadedSqliteStore (`threadMs`).
+ * the event log keeps every broadcast, output included, for resume), and the wall time each took.
  */
 function countingStore(store) {
   const counts = { chunks: 0, batches: 0, ms: 0, events: 0, eventBatches: 0, eventMs: 0 };
@@ -36,15 +34,10 @@ function countingStore(store) {
   };
   wrap('appendOutput', 'chunks', 'batches', 'ms');
   wrap('appendEvents', 'events', 'eventBatches', 'eventMs');
-  const read = () => (store.threadMs
-    ? { ...counts, ms: store.threadMs.appendOutput ?? 0, eventMs: store.threadMs.appendEvents ?? 0 }
-    : { ...counts });
-  return { store, read };
+  return { store, read: () => ({ ...counts }) };
 }
 
-const file = join(dataDir, 'onsembl.db');
-const threaded = process.env.ONSEMBL_BENCH_STORE_THREAD === '1';
-const { store, read: storeCounts } = countingStore(threaded ? await ThreadedSqliteStore.open(file) : new SqliteStore(file));
+const { store, read: storeCounts } = countingStore(new SqliteStore(join(dataDir, 'onsembl.db')));
 const server = await startServer({
   port: 0,
   host: '127.0.0.1',

@@ -1,12 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteStore, ThreadedSqliteStore, type CommandRecord, type Store } from '@onsembl/server';
+import { SqliteStore, type CommandRecord, type Store } from '@onsembl/server';
 import { tempDir } from '../support/temp-dir.js';
 
 /** Every Store implementation runs the same contract. PostgreSQL joins this list later. */
 const IMPLEMENTATIONS: Array<[string, (dir: string) => Promise<Store>]> = [
   ['sqlite', async (dir) => new SqliteStore(join(dir, 'store.db'))],
-  ['sqlite on its own thread', (dir) => ThreadedSqliteStore.open(join(dir, 'store.db'))],
 ];
 
 const command = (id: string, over: Partial<CommandRecord> = {}): CommandRecord => ({

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { ThreadedSqliteStore } from '@onsembl/server';
+import { SqliteStore } from '@onsembl/server';
 import { connectRawAgent } from '../support/raw-agent.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startTestServer } from '../support/test-server.js';
@@ -83,8 +83,9 @@ describe('dashboard resume', () => {
 
   it('replays, after a restart, the agents going offline as the server shut down, however slow the store', async () => {
     await using dir = await tempDir();
-    // Storing an agent's record takes 100 ms here: its offline status is published only after that.
-    const store = await ThreadedSqliteStore.open(join(dir.path, 'onsembl.db'));
+    // Storing an agent's record takes 100 ms here (as over a network, PostgreSQL say): its offline
+    // status is published only after that.
+    const store = new SqliteStore(join(dir.path, 'onsembl.db'));
     const upsertAgent = store.upsertAgent.bind(store);
     store.upsertAgent = async (agent) => {
       await sleep(100);

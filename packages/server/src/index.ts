@@ -6,5 +6,4 @@ export { createLogger, redactUrl } from './logging.js';
 export type { Store, AgentRecord, CommandRecord, OutputChunk, CommandFilter } from './ports/store.js';
 export type { Bus } from './ports/bus.js';
 export { SqliteStore } from './adapters/sqlite-store.js';
-export { ThreadedSqliteStore } from './adapters/threaded-sqlite-store.js';
 export { MemoryBus } from './adapters/memory-bus.js';

@@ -53,8 +53,6 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const logger = input.logger ?? createLogger(options.logLevel);
   const secret = options.jwtSecret ?? loadOrCreateSecret(options.dataDir);
   const tokens = new TokenService(secret);
-  // On the event loop's thread: ThreadedSqliteStore (pass it as `store`) keeps SQLite's stalls off
-  // it, but cost 20 % of fan-out to one dashboard (docs/performance.md, 14).
   const store = input.store ?? new SqliteStore(join(options.dataDir, 'onsembl.db'));
   const bus = input.bus ?? new MemoryBus();
   const pipeline = new OutputPipeline(store, logger);
@@ -99,7 +97,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
     });
   }).catch(async (err: unknown) => {
     // Port taken, say: close what started, so the store is closed cleanly (a store left open reads
-    // as a crash on the next start: new epoch, no resume) and its thread lets the process exit.
+    // as a crash on the next start: new epoch, no resume).
     await endpoints.close();
     await retention.stop();
     await broadcaster.stop();
