@@ -1,6 +1,7 @@
 // The baselines' agent: one producer connection to the ws or Socket.IO relay that sends the same
 // bytes Onsembl's agent produced (frames captured by a dashboard), as fast as the relay takes them,
 // or timestamped lines in 50 ms batches, or one status event.
+import { createRequire } from 'node:module';
 import WebSocket from 'ws';
 import { io } from 'socket.io-client';
 import { now, sleep } from '../lib/clock.js';
@@ -93,6 +94,46 @@ async function flood({ frames, ms, next, bytesPerSecond, chunkBytes = 10_240 }) 
 }
 
 /**
+ * The baselines' producer with a real terminal, for a bound rather than a baseline: runs `command`
+ * in a PTY through node-pty (as Onsembl's shell agent does) and sends its output for `ms` as frames
+ * shaped like `template` (a captured Onsembl frame), cut at that frame's data length, so the relay
+ * gets the same sizes of the same text. Its PTY is held, as the agent holds it, while ~1 MB waits in
+ * the socket. What it leaves out of Onsembl's agent: acknowledgements, JSON sizing, escape-safe cuts.
+ */
+async function ptyFlood({ command, ms, template }) {
+  const pty = createRequire(new URL('../../packages/agent/package.json', import.meta.url))('node-pty');
+  const frame = JSON.parse(template);
+  const chunkChars = frame.payload.data.length;
+  const term = pty.spawn('/bin/bash', ['-c', command], { name: 'xterm-256color', cols: 120, rows: 40, env: process.env });
+  let pending = '';
+  let sent = 0;
+  let held = false;
+  const release = () => {
+    if (buffered() >= HIGH_BYTES / 4) return void setTimeout(release, 1);
+    held = false;
+    term.resume();
+  };
+  term.onData((data) => {
+    pending += data;
+    while (pending.length >= chunkChars) {
+      frame.payload.sequence = ++sent;
+      frame.payload.data = pending.slice(0, chunkChars);
+      frame.timestamp = Date.now();
+      send(JSON.stringify(frame));
+      pending = pending.slice(chunkChars);
+    }
+    if (!held && buffered() >= HIGH_BYTES) {
+      held = true;
+      term.pause();
+      setTimeout(release, 1);
+    }
+  });
+  await sleep(ms);
+  term.kill('SIGKILL');
+  return { sent };
+}
+
+/**
  * Writes `rate` stamped lines per second for `ms`, batched like the agent batches PTY output: a
  * chunk goes out `batchMs` after its first byte, or at once when it reaches `maxBytes`.
  */
@@ -134,4 +175,4 @@ function status({ status, agentId }) {
   return t;
 }
 
-serve({ connect, flood, lines, status, connectAgent, floodAgent });
+serve({ connect, flood, ptyFlood, lines, status, connectAgent, floodAgent });

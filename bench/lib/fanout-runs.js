@@ -130,8 +130,11 @@ async function syntheticAgent(wsUrl, token) {
   return producer;
 }
 
-/** A baseline relay ('ws' or 'sio') that one producer feeds the frames captured from Onsembl. */
-export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = true, cork = false, warmupMs, windowMs }) {
+/**
+ * A baseline relay ('ws' or 'sio') that one producer feeds the frames captured from Onsembl, or,
+ * with `pty`, the same command's output read from a real terminal (see producer.js ptyFlood).
+ */
+export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = true, cork = false, pty = false, warmupMs, windowMs }) {
   const [relay, producer, fleet, slow] = await Promise.all([
     startRelay(kind, { pace, cork }),
     startChild('producer'),
@@ -143,7 +146,9 @@ export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = t
     await Promise.all([fleet.open({ kind, urls: [relay.consumerUrl] }), slow?.open({ kind, urls: [relay.consumerUrl] })]);
     await producer.call('connect', { kind, url: relay.base });
     const floodMs = warmupMs + windowMs * (stalled > 0 ? 2 : 1) + 500;
-    const flooding = producer.call('flood', { frames: ctx.frames, ms: floodMs }, floodMs + 30_000);
+    const flooding = pty
+      ? producer.call('ptyFlood', { command: catCommand(ctx.corpus.file, 2_000), ms: floodMs, template: ctx.frames[0] }, floodMs + 30_000)
+      : producer.call('flood', { frames: ctx.frames, ms: floodMs }, floodMs + 30_000);
     const result = await measure({
       fleet, slow, server: relay, warmupMs, windowMs, pids: { server: [relay.pid], agent: [producer.pid] },
     });

@@ -19,6 +19,10 @@ const VARIANTS = {
     title: ', the ws relay corking each consumer per turn (a bound, not Onsembl)',
     note: 'not Onsembl: the ws relay writing once per consumer per turn, with no work of its own; what any server that writes once per turn could reach here',
   },
+  'corked-relay-pty': {
+    title: ', the corked ws relay fed through a real terminal (a bound, not Onsembl)',
+    note: 'not Onsembl: the corked relay with its producer reading the same command through a PTY, as the agent does; what a server with no work of its own could reach with a real agent on this machine',
+  },
 };
 
 function row(n, o, w, s, variant) {
@@ -111,6 +115,9 @@ export async function run(ctx) {
     ctx.log(`fan-out to ${n}: the ws relay corking per turn (a bound)`);
     const bound = await relayFanout(ctx, 'ws', { dashboards: n, cork: true, warmupMs, windowMs });
     rows.push(row(n, { ...bound, gaps: 0 }, ctx.relayFanout[n].ws, ctx.relayFanout[n].sio, 'corked-relay'));
+    ctx.log(`fan-out to ${n}: the corked ws relay fed through a terminal (a bound)`);
+    const ptyBound = await relayFanout(ctx, 'ws', { dashboards: n, cork: true, pty: true, warmupMs, windowMs });
+    rows.push(row(n, { ...ptyBound, gaps: 0 }, ctx.relayFanout[n].ws, ctx.relayFanout[n].sio, 'corked-relay-pty'));
   }
   return rows;
 }
