@@ -116,4 +116,28 @@ describe.each(IMPLEMENTATIONS)('Store contract: %s', (_name, open) => {
     expect(await store.lastOutputSequence('other')).toBe(0);
     await store.close();
   });
+
+  it('purges oldest first, at most `limit` rows of each kind a call, and keeps the newest event', async () => {
+    await using dir = await tempDir();
+    const store = await open(dir.path);
+    // Created at 1..5; everything before 5 has expired.
+    await store.appendOutput([1, 2, 3, 4, 5].map((t) => ({ commandId: 'c1', sequence: t, stream: 'stdout' as const, data: `o${t}`, createdAt: t })));
+    await store.appendEvents([1, 2, 3, 4, 5].map((t) => ({ offset: t, createdAt: t, text: `e${t}` })));
+    await store.appendAudit([1, 2, 3, 4, 5].map((t) => ({ at: t, actor: 'x', role: 'dashboard' as const, action: `a${t}` })));
+    const cutoffs = { outputBefore: 5, auditBefore: 5, eventsBefore: 5 };
+
+    expect(await store.purge(cutoffs, 3)).toEqual({ output: 3, audit: 3, events: 3 });
+    expect((await store.readOutput('c1', 0)).map((c) => c.data)).toEqual(['o4', 'o5']);
+    expect(await store.eventBounds()).toEqual({ first: 4, last: 5 });
+    expect((await store.listAudit({})).map((a) => a.action)).toEqual(['a5', 'a4']);
+
+    expect(await store.purge(cutoffs, 3)).toEqual({ output: 1, audit: 1, events: 1 });
+    expect(await store.purge(cutoffs, 3)).toEqual({ output: 0, audit: 0, events: 0 });
+    expect((await store.readOutput('c1', 0)).map((c) => c.data)).toEqual(['o5']);
+
+    // Even when every event has expired, the newest stays: offsets go on from it after a restart.
+    expect(await store.purge({ outputBefore: 0, auditBefore: 0, eventsBefore: 100 }, 3)).toEqual({ output: 0, audit: 0, events: 0 });
+    expect(await store.eventBounds()).toEqual({ first: 5, last: 5 });
+    await store.close();
+  });
 });

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { OutputStream } from '@onsembl/protocol';
-import type { AuditEntry, AuditFilter, ReadEvent, RetentionCutoffs, StoredEvent } from '../ports/store.js';
+import type { AuditEntry, AuditFilter, PurgeCounts, ReadEvent, RetentionCutoffs, StoredEvent } from '../ports/store.js';
 
 interface AuditRow {
   id: number; at: number; actor: string; role: string; action: string;
@@ -15,7 +15,7 @@ export class SqliteHistory {
   private readonly insertAudit: Database.Statement;
   private readonly appendEventsTx: (events: readonly StoredEvent[]) => void;
   private readonly appendAuditTx: (entries: readonly AuditEntry[]) => void;
-  private readonly purgeTx: (cutoffs: RetentionCutoffs) => { output: number; audit: number; events: number };
+  private readonly purgeTx: (cutoffs: RetentionCutoffs, limit: number) => PurgeCounts;
 
   constructor(private readonly db: Database.Database) {
     this.insertEvent = db.prepare(`INSERT INTO events (offset, created_at, text, command_id, agent_id, sequence, timestamp)
@@ -41,14 +41,18 @@ export class SqliteHistory {
         });
       }
     });
-    const purgeOutput = db.prepare('DELETE FROM output WHERE created_at < ?');
-    const purgeAudit = db.prepare('DELETE FROM audit WHERE at < ?');
+    // Oldest first, `limit` at a time, through the time indexes: deleting a day of output at once
+    // (10 KB rows, each freeing its overflow pages) would hold the event loop for seconds.
+    const purgeOutput = db.prepare(`DELETE FROM output WHERE rowid IN
+      (SELECT rowid FROM output WHERE created_at < ? ORDER BY created_at LIMIT ?)`);
+    const purgeAudit = db.prepare('DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY at LIMIT ?)');
     // The newest event always stays, so offsets keep counting from it after a restart.
-    const purgeEvents = db.prepare('DELETE FROM events WHERE created_at < ? AND offset < (SELECT MAX(offset) FROM events)');
-    this.purgeTx = db.transaction((c: RetentionCutoffs) => ({
-      output: purgeOutput.run(c.outputBefore).changes,
-      audit: purgeAudit.run(c.auditBefore).changes,
-      events: purgeEvents.run(c.eventsBefore).changes,
+    const purgeEvents = db.prepare(`DELETE FROM events WHERE offset IN (SELECT offset FROM events
+      WHERE created_at < ? AND offset < (SELECT MAX(offset) FROM events) ORDER BY created_at LIMIT ?)`);
+    this.purgeTx = db.transaction((c: RetentionCutoffs, limit: number) => ({
+      output: purgeOutput.run(c.outputBefore, limit).changes,
+      audit: purgeAudit.run(c.auditBefore, limit).changes,
+      events: purgeEvents.run(c.eventsBefore, limit).changes,
     }));
   }
 
@@ -99,7 +103,7 @@ export class SqliteHistory {
     }));
   }
 
-  purge(cutoffs: RetentionCutoffs): { output: number; audit: number; events: number } {
-    return this.purgeTx(cutoffs);
+  purge(cutoffs: RetentionCutoffs, limit: number): PurgeCounts {
+    return this.purgeTx(cutoffs, limit);
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { CommandStatus, AgentType, OutputStream, Priority } from '@onsembl/protocol';
 import type {
-  AgentRecord, AuditEntry, AuditFilter, CommandFilter, CommandPatch, CommandRecord, OutputChunk, ReadEvent,
+  AgentRecord, AuditEntry, AuditFilter, CommandFilter, CommandPatch, CommandRecord, OutputChunk, PurgeCounts, ReadEvent,
   RetentionCutoffs, Store, StoredEvent,
 } from '../ports/store.js';
 import { SqliteHistory } from './sqlite-history.js';
@@ -222,8 +222,8 @@ export class SqliteStore implements Store {
     return this.history.listAudit(filter);
   }
 
-  async purge(cutoffs: RetentionCutoffs): Promise<{ output: number; audit: number; events: number }> {
-    return this.history.purge(cutoffs);
+  async purge(cutoffs: RetentionCutoffs, limit: number): Promise<PurgeCounts> {
+    return this.history.purge(cutoffs, limit);
   }
 
   async close(): Promise<void> {

@@ -91,6 +91,12 @@ export interface AuditFilter {
   beforeId?: number;
 }
 
+export interface PurgeCounts {
+  output: number;
+  audit: number;
+  events: number;
+}
+
 export interface RetentionCutoffs {
   /** Output chunks created before this are deleted. */
   outputBefore: number;
@@ -125,8 +131,12 @@ export interface Store {
   eventBounds(): Promise<{ first: number; last: number }>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   listAudit(filter: AuditFilter): Promise<Array<AuditEntry & { id: number }>>;
-  /** Deletes what retention no longer keeps; returns how many rows of each went. */
-  purge(cutoffs: RetentionCutoffs): Promise<{ output: number; audit: number; events: number }>;
+  /**
+   * Deletes what retention no longer keeps, oldest first and at most `limit` rows of each kind, so
+   * that one call stays short; returns how many rows of each went. A count equal to `limit` means
+   * there may be more: call again (Retention does, yielding to live traffic in between).
+   */
+  purge(cutoffs: RetentionCutoffs, limit: number): Promise<PurgeCounts>;
   close(): Promise<void>;
 }
 
