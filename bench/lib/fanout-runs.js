@@ -146,8 +146,10 @@ export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = t
     await Promise.all([fleet.open({ kind, urls: [relay.consumerUrl] }), slow?.open({ kind, urls: [relay.consumerUrl] })]);
     await producer.call('connect', { kind, url: relay.base });
     const floodMs = warmupMs + windowMs * (stalled > 0 ? 2 : 1) + 500;
+    // The longest captured frame: the first ones of a command can be cut short by the batch timer.
+    const template = ctx.frames.reduce((a, b) => (b.length > a.length ? b : a));
     const flooding = pty
-      ? producer.call('ptyFlood', { command: catCommand(ctx.corpus.file, 2_000), ms: floodMs, template: ctx.frames[0] }, floodMs + 30_000)
+      ? producer.call('ptyFlood', { command: catCommand(ctx.corpus.file, 2_000), ms: floodMs, template }, floodMs + 30_000)
       : producer.call('flood', { frames: ctx.frames, ms: floodMs }, floodMs + 30_000);
     const result = await measure({
       fleet, slow, server: relay, warmupMs, windowMs, pids: { server: [relay.pid], agent: [producer.pid] },
