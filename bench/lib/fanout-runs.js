@@ -41,15 +41,23 @@ function rssWatch(child) {
   };
 }
 
-/** One measurement window: counters, CPU per role, the server's stats and RSS through it. */
-async function window({ fleet, server, pids, windowMs, extra }) {
+/**
+ * One measurement window: counters, CPU per role, the server's stats and RSS through it. With
+ * `settle`, also what the server holds after a full GC at both ends (`heldStart`/`heldEnd`, see
+ * rpc.js `held`): what it kept, not where the collector happened to be (a flood allocates ~17 MB/s
+ * of Buffers that it frees later) or how much the allocator has not returned to the system.
+ */
+async function window({ fleet, server, pids, windowMs, extra, settle = false }) {
+  const heldStart = settle ? await server.call('held') : undefined;
   const rss = rssWatch(server);
   const [, , before] = await Promise.all([fleet.mark(), server.call('stats'), extra()]);
   const cpu = cpuMeter({ ...pids, clients: fleet.procs.map((p) => p.pid) });
   await sleep(windowMs);
   const [since, stats, after] = await Promise.all([fleet.since(), server.call('stats'), extra()]);
   const cores = cpu.stop(since.ms);
-  return { ...rates(since), server: { ...stats, ...(await rss.stop()) }, cores, ms: since.ms, before, after };
+  const heldEnd = settle ? await server.call('held') : undefined;
+  const serverStats = { ...stats, ...(await rss.stop()), heldStart, heldEnd };
+  return { ...rates(since), server: serverStats, cores, ms: since.ms, before, after };
 }
 
 /**
@@ -59,9 +67,11 @@ async function window({ fleet, server, pids, windowMs, extra }) {
  */
 async function measure({ fleet, slow, server, pids, warmupMs, windowMs, extra = async () => ({}) }) {
   await sleep(warmupMs);
-  const reading = slow ? await window({ fleet, server, pids, windowMs, extra }) : undefined;
+  // Both windows settle the heap at their ends when one compares them, so both pay the same pauses.
+  const settle = Boolean(slow);
+  const reading = slow ? await window({ fleet, server, pids, windowMs, extra, settle }) : undefined;
   if (slow) await slow.all('stall');
-  const result = await window({ fleet, server, pids, windowMs, extra });
+  const result = await window({ fleet, server, pids, windowMs, extra, settle });
   return reading ? { ...result, reading } : result;
 }
 
