@@ -44,18 +44,18 @@ function rssWatch(child) {
 /**
  * One measurement window: counters, CPU per role, the server's stats and RSS through it. With
  * `settle`, also what the server holds after a full GC at both ends (`heldStart`/`heldEnd`, see
- * rpc.js `held`): what it kept, not where the collector happened to be (a flood allocates ~17 MB/s
+ * rpc.js `gc`): what it kept, not where the collector happened to be (a flood allocates ~17 MB/s
  * of Buffers that it frees later) or how much the allocator has not returned to the system.
  */
 async function window({ fleet, server, pids, windowMs, extra, settle = false }) {
-  const heldStart = settle ? await server.call('held') : undefined;
+  const heldStart = settle ? await server.call('gc') : undefined;
   const rss = rssWatch(server);
   const [, , before] = await Promise.all([fleet.mark(), server.call('stats'), extra()]);
   const cpu = cpuMeter({ ...pids, clients: fleet.procs.map((p) => p.pid) });
   await sleep(windowMs);
   const [since, stats, after] = await Promise.all([fleet.since(), server.call('stats'), extra()]);
   const cores = cpu.stop(since.ms);
-  const heldEnd = settle ? await server.call('held') : undefined;
+  const heldEnd = settle ? await server.call('gc') : undefined;
   const serverStats = { ...stats, ...(await rss.stop()), heldStart, heldEnd };
   return { ...rates(since), server: serverStats, cores, ms: since.ms, before, after };
 }

@@ -27,19 +27,15 @@ function processStats() {
 }
 
 /**
- * Serves `handlers` (method → async function(params)) to the parent. Adds `stats`, `gc`, `held` and the
+ * Serves `handlers` (method → async function(params)) to the parent. Adds `stats`, `gc` and the
  * `__exit` used by stop(): `onExit` runs first (close servers, so --cpu-prof output is complete).
  */
 export function serve(handlers, { onExit } = {}) {
   const stats = processStats();
   const all = {
     stats: () => stats(),
+    /** A full GC, then its RSS and what the process holds (heap in use, Buffers and other external memory). */
     gc: () => {
-      if (typeof globalThis.gc === 'function') globalThis.gc();
-      return process.memoryUsage().rss;
-    },
-    /** After a full GC: what the process holds (heap in use, Buffers and other external memory) and its RSS. */
-    held: () => {
       if (typeof globalThis.gc === 'function') globalThis.gc();
       const { rss, heapUsed, external } = process.memoryUsage();
       return { rss, heapUsed, external, held: heapUsed + external };

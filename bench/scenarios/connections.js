@@ -10,7 +10,7 @@ import { finish } from '../lib/report.js';
 async function settledRss(server, settleMs) {
   await server.call('gc');
   await sleep(settleMs / 3);
-  return server.call('gc');
+  return (await server.call('gc')).rss;
 }
 
 async function measure(server, urls, kind, { dashboards, perProcess, settleMs }) {
