@@ -3,6 +3,7 @@ import { registerAgentCommand } from './commands/agent.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerTokenCommand } from './commands/token.js';
 import { registerUpCommand } from './commands/up.js';
+import { describeFailure } from './failure.js';
 
 const program = new Command('onsembl')
   .description('Onsembl: the control center for AI coding agents')
@@ -16,5 +17,5 @@ registerUpCommand(program);
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof InvalidArgumentError) process.exitCode = 2;
   else process.exitCode = 1;
-  console.error(`onsembl: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`onsembl: ${describeFailure(err)}`);
 });

@@ -6,4 +6,5 @@ export { createLogger, redactUrl } from './logging.js';
 export type { Store, AgentRecord, CommandRecord, OutputChunk, CommandFilter } from './ports/store.js';
 export type { Bus } from './ports/bus.js';
 export { SqliteStore } from './adapters/sqlite-store.js';
+export { DataDirInUseError } from './adapters/data-dir-lock.js';
 export { MemoryBus } from './adapters/memory-bus.js';

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Role } from '@onsembl/protocol';
+import { lockDataDir } from './adapters/data-dir-lock.js';
 import { MemoryBus } from './adapters/memory-bus.js';
 import { SqliteStore } from './adapters/sqlite-store.js';
 import { loadOrCreateSecret } from './auth/secret.js';
@@ -53,6 +54,9 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const logger = input.logger ?? createLogger(options.logLevel);
   const secret = options.jwtSecret ?? loadOrCreateSecret(options.dataDir);
   const tokens = new TokenService(secret);
+  // The embedded store's file is this process's alone: a second server on it would read the live
+  // server's open marker as a crash and rotate the epoch (every dashboard would reset).
+  const lock = input.store ? undefined : lockDataDir(options.dataDir);
   const store = input.store ?? new SqliteStore(join(options.dataDir, 'onsembl.db'));
   const bus = input.bus ?? new MemoryBus();
   const pipeline = new OutputPipeline(store, logger);
@@ -102,6 +106,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
     await retention.stop();
     await broadcaster.stop();
     if (!input.store) await store.close();
+    lock?.release();
     throw err;
   });
   const port = (http.address() as AddressInfo).port;
@@ -122,6 +127,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
       await broadcaster.stop();
       await bus.close();
       await store.close();
+      lock?.release();
       logger.info('onsembl server stopped');
     })());
 

@@ -13,8 +13,8 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
-/** Waits for SIGINT/SIGTERM, then runs the cleanup once. */
-export function onShutdown(cleanup: () => Promise<void>): void {
+/** Waits for SIGINT/SIGTERM/SIGHUP, then runs the cleanup once; returns a trigger for other reasons to stop. */
+export function onShutdown(cleanup: () => Promise<void>): (reason: string) => void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -29,4 +29,6 @@ export function onShutdown(cleanup: () => Promise<void>): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  return stop;
 }

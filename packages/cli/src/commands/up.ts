@@ -4,6 +4,7 @@ import { startServer } from '@onsembl/server';
 import { startAgent } from '@onsembl/agent';
 import { Endpoint } from '@onsembl/protocol';
 import { onShutdown } from './parse.js';
+import { stopWithNpm } from './stop-with-npm.js';
 import { serverOptionsFrom, withServerFlags, type ServerFlags } from './server.js';
 
 const YEAR_SECONDS = 365 * 24 * 3600;
@@ -31,9 +32,10 @@ export function registerUpCommand(program: Command): void {
         '',
       ];
       process.stdout.write(lines.join('\n'));
-      onShutdown(async () => {
+      const stop = onShutdown(async () => {
         await agent?.stop();
         await server.close();
       });
+      stopWithNpm(stop);
     });
 }
