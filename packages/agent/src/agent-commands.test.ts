@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { Limits } from '@onsembl/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestAgent, TEST_TOKEN } from './test-support/test-agent.js';
-import { TEST_AGENT_ID, TestServer, type AgentLink } from './test-support/test-server.js';
+import { TEST_AGENT_ID, TestServer, type TestAgentLink } from './test-support/test-server.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'onsembl-agent-commands-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Sequences must be 1, 2, 3, … with nothing missing or repeated. */
-function expectContiguous(link: AgentLink, commandId: string): string {
+function expectContiguous(link: TestAgentLink, commandId: string): string {
   const chunks = link.outputOf(commandId);
   expect(chunks.map((c) => c.sequence)).toEqual(chunks.map((_c, i) => i + 1));
   for (const chunk of chunks) expect(Buffer.byteLength(chunk.data)).toBeLessThanOrEqual(Limits.outputChunkBytes);

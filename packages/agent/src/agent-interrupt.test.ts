@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { childPids, isRunning } from './test-support/processes.js';
 import { startTestAgent } from './test-support/test-agent.js';
-import { TestServer, type AgentLink } from './test-support/test-server.js';
+import { TestServer, type TestAgentLink } from './test-support/test-server.js';
 
-async function startedPid(link: AgentLink, commandId: string): Promise<number> {
+async function startedPid(link: TestAgentLink, commandId: string): Promise<number> {
   return (await link.waitFor('command:started', (m) => m.payload.commandId === commandId)).payload.pid;
 }
 
 /** Waits until the command's output contains `text`, and returns the output so far. */
-async function outputContaining(link: AgentLink, commandId: string, text: string): Promise<string> {
+async function outputContaining(link: TestAgentLink, commandId: string, text: string): Promise<string> {
   const all = () => link.outputOf(commandId).map((c) => c.data).join('');
   await link.waitFor('terminal:output', (m) => m.payload.commandId === commandId && all().includes(text));
   return all();

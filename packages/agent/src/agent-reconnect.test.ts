@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CloseCode, type AgentToServerPayloads } from '@onsembl/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestAgent } from './test-support/test-agent.js';
-import { TestServer, type AgentLink } from './test-support/test-server.js';
+import { TestServer, type TestAgentLink } from './test-support/test-server.js';
 
 type Output = AgentToServerPayloads['terminal:output'];
 
@@ -28,7 +28,7 @@ function expectContiguousFrom(chunks: Output[], first: number): void {
   expect(chunks.map((c) => c.sequence)).toEqual(chunks.map((_c, i) => first + i));
 }
 
-async function waitForSequence(link: AgentLink, commandId: string, sequence: number) {
+async function waitForSequence(link: TestAgentLink, commandId: string, sequence: number) {
   return link.waitFor('terminal:output', (m) => m.payload.commandId === commandId && m.payload.sequence >= sequence);
 }
 

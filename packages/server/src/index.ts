@@ -3,7 +3,7 @@ export type { ServerOptions } from './options.js';
 export { TokenService, DEFAULT_TOKEN_TTL_SECONDS, type VerifiedToken } from './auth/tokens.js';
 export { loadOrCreateSecret, resolveDataDir } from './auth/secret.js';
 export { createLogger, redactUrl } from './logging.js';
-export type { Store, AgentRecord, CommandRecord, OutputChunk, CommandFilter } from './ports/store.js';
+export type { Store, AgentRecord, CommandRecord, StoredOutputChunk, CommandFilter } from './ports/store.js';
 export type { Bus } from './ports/bus.js';
 export { SqliteStore } from './adapters/sqlite-store.js';
 export { DataDirInUseError } from './adapters/data-dir-lock.js';

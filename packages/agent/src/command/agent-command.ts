@@ -7,7 +7,7 @@ import type { SpoolDirectory } from '../output/spool-directory.js';
 import { UnackedOutput } from '../output/unacked-output.js';
 import type { RunningCommand, Runner, RunResult, RunSpec } from '../runner/runner.js';
 import { Termination } from '../runner/termination.js';
-import type { Outbox } from './outbox.js';
+import type { AgentCommandOutbox } from './command-outbox.js';
 import { OutputDelivery, type ExitPayload } from './output-delivery.js';
 
 export type StopReason = 'user' | 'timeout' | 'emergency' | 'agent-stop';
@@ -23,7 +23,7 @@ export interface CommandSettings {
 }
 
 export interface CommandContext {
-  outbox: Outbox;
+  outbox: AgentCommandOutbox;
   logger: Logger;
   budget: MemoryBudget;
   spool: SpoolDirectory;

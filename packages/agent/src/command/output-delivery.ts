@@ -2,7 +2,7 @@ import { toServerFromAgent, type AgentToServerPayloads } from '@onsembl/protocol
 import type { Logger } from 'pino';
 import type { UnackedOutput } from '../output/unacked-output.js';
 import type { RunningCommand } from '../runner/runner.js';
-import type { Outbox } from './outbox.js';
+import type { AgentCommandOutbox } from './command-outbox.js';
 
 export type ExitPayload = AgentToServerPayloads['command:exit'];
 
@@ -33,7 +33,7 @@ export class OutputDelivery {
   constructor(
     private readonly commandId: string,
     private readonly source: DeliverySource,
-    private readonly outbox: Outbox,
+    private readonly outbox: AgentCommandOutbox,
     private readonly windowBytes: number,
     private readonly logger: Logger,
   ) {}

@@ -4,7 +4,7 @@ import {
 } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
-import type { Outbox } from '../command/outbox.js';
+import type { AgentCommandOutbox } from '../command/command-outbox.js';
 import { reconnectDelayMs } from './backoff.js';
 import { AgentFatalError } from './fatal-error.js';
 import { Heartbeat } from './heartbeat.js';
@@ -46,7 +46,7 @@ const CLOSE_WAIT_MS = 2_000;
  * sends heartbeats, detects silence, reconnects with backoff, and stops only when told to or when
  * the server says the identity is refused (4001) or taken over (4009).
  */
-export class AgentConnection implements Outbox {
+export class AgentConnection implements AgentCommandOutbox {
   private socket: WebSocket | undefined;
   private registered = false;
   private congested = false;

@@ -35,7 +35,7 @@ const WAIT_MS = 15_000;
 type Waiter = { match: (message: AgentToServerMessage) => boolean; resolve: (message: AgentToServerMessage) => void };
 
 /** One agent socket, as the server sees it. */
-export class AgentLink {
+export class TestAgentLink {
   readonly received: AgentToServerMessage[] = [];
   /** performance.now() at the arrival of each message in `received`. */
   readonly receivedAt: number[] = [];
@@ -141,11 +141,11 @@ export class AgentLink {
 }
 
 export class TestServer implements AsyncDisposable {
-  readonly links: AgentLink[] = [];
+  readonly links: TestAgentLink[] = [];
   readonly protocolErrors: string[] = [];
   /** Pids from every command:started, so disposal can make sure nothing is left running. */
   readonly startedPids = new Set<number>();
-  private readonly linkWaiters: Array<(link: AgentLink) => void> = [];
+  private readonly linkWaiters: Array<(link: TestAgentLink) => void> = [];
   private claimed = 0;
 
   private constructor(
@@ -154,7 +154,7 @@ export class TestServer implements AsyncDisposable {
     readonly options: ServerBehaviour,
   ) {
     wss.on('connection', (socket, request) => {
-      const link = new AgentLink(socket, request.url ?? '/', this.links.length + 1, this, this.options);
+      const link = new TestAgentLink(socket, request.url ?? '/', this.links.length + 1, this, this.options);
       this.links.push(link);
       const waiter = this.linkWaiters.shift();
       if (waiter) {
@@ -191,7 +191,7 @@ export class TestServer implements AsyncDisposable {
   }
 
   /** The next agent socket not yet handed out by this method, waiting for it if needed. */
-  nextLink(timeoutMs = WAIT_MS): Promise<AgentLink> {
+  nextLink(timeoutMs = WAIT_MS): Promise<TestAgentLink> {
     const ready = this.links[this.claimed];
     if (ready) {
       this.claimed++;
@@ -207,7 +207,7 @@ export class TestServer implements AsyncDisposable {
   }
 
   /** The next socket, after its agent:connect has arrived (and been acknowledged, if automatic). */
-  async nextRegistered(timeoutMs = WAIT_MS): Promise<{ link: AgentLink; connect: MessageOfType<AgentToServerMessage, 'agent:connect'> }> {
+  async nextRegistered(timeoutMs = WAIT_MS): Promise<{ link: TestAgentLink; connect: MessageOfType<AgentToServerMessage, 'agent:connect'> }> {
     const link = await this.nextLink(timeoutMs);
     const connect = await link.waitFor('agent:connect', () => true, timeoutMs);
     return { link, connect };
@@ -218,7 +218,7 @@ export class TestServer implements AsyncDisposable {
     return this.links.flatMap((link) => link.received);
   }
 
-  onAgentMessage(_link: AgentLink, message: AgentToServerMessage): void {
+  onAgentMessage(_link: TestAgentLink, message: AgentToServerMessage): void {
     if (message.type === 'command:started') this.startedPids.add(message.payload.pid);
   }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { CommandStatus, AgentType, OutputStream, Priority } from '@onsembl/protocol';
 import type {
-  AgentRecord, AuditEntry, AuditFilter, CommandFilter, CommandPatch, CommandRecord, OutputChunk, PurgeCounts, ReadEvent,
+  AgentRecord, AuditEntry, AuditFilter, CommandFilter, CommandPatch, CommandRecord, StoredOutputChunk, PurgeCounts, ReadEvent,
   RetentionCutoffs, Store, StoredEvent,
 } from '../ports/store.js';
 import { SqliteHistory } from './sqlite-history.js';
@@ -44,7 +44,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly patchStatements = new Map<string, Database.Statement>();
-  private readonly appendMany: (chunks: readonly OutputChunk[]) => void;
+  private readonly appendMany: (chunks: readonly StoredOutputChunk[]) => void;
   private readonly history: SqliteHistory;
 
   constructor(file: string) {
@@ -75,7 +75,7 @@ export class SqliteStore implements Store {
     };
     this.history = new SqliteHistory(db);
     const append = this.statements.appendOutput;
-    this.appendMany = db.transaction((chunks: readonly OutputChunk[]) => {
+    this.appendMany = db.transaction((chunks: readonly StoredOutputChunk[]) => {
       for (const c of chunks) append.run(c.commandId, c.sequence, c.stream, c.data, c.createdAt);
     });
   }
@@ -184,11 +184,11 @@ export class SqliteStore implements Store {
     return rows.map(toCommand);
   }
 
-  async appendOutput(chunks: readonly OutputChunk[]): Promise<void> {
+  async appendOutput(chunks: readonly StoredOutputChunk[]): Promise<void> {
     if (chunks.length > 0) this.appendMany(chunks);
   }
 
-  async readOutput(commandId: string, afterSequence: number, limit = 10_000): Promise<OutputChunk[]> {
+  async readOutput(commandId: string, afterSequence: number, limit = 10_000): Promise<StoredOutputChunk[]> {
     const rows = this.statements.readOutput.all(commandId, afterSequence, limit) as Array<{
       command_id: string; sequence: number; stream: string; data: string; created_at: number;
     }>;

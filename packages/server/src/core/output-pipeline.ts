@@ -1,6 +1,6 @@
 import { toAgent } from '@onsembl/protocol';
 import type { Logger } from 'pino';
-import type { OutputChunk, Store } from '../ports/store.js';
+import type { StoredOutputChunk, Store } from '../ports/store.js';
 import { BatchWriter } from './batch-writer.js';
 import type { AgentLink } from './registry.js';
 
@@ -21,7 +21,7 @@ const BATCH_MAX_CHUNKS = 256;
  * forget only what is on disk.
  */
 export class OutputPipeline {
-  private readonly writer: BatchWriter<{ chunk: OutputChunk; link: AgentLink }>;
+  private readonly writer: BatchWriter<{ chunk: StoredOutputChunk; link: AgentLink }>;
 
   constructor(store: Store, logger: Logger) {
     this.writer = new BatchWriter(async (batch) => {
@@ -38,7 +38,7 @@ export class OutputPipeline {
     }, { windowMs: BATCH_WINDOW_MS, maxItems: BATCH_MAX_CHUNKS });
   }
 
-  enqueue(chunk: OutputChunk, link: AgentLink): void {
+  enqueue(chunk: StoredOutputChunk, link: AgentLink): void {
     this.writer.add({ chunk, link });
   }
 

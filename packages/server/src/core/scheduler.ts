@@ -11,7 +11,7 @@ import { finalStatusOf, statusPayload } from './command-status.js';
 import type { OutputPipeline } from './output-pipeline.js';
 import type { AgentLink, Registry } from './registry.js';
 
-export interface CommandRequest {
+export interface SchedulerRequest {
   agentId: string;
   command: string;
   priority: Priority;
@@ -92,7 +92,7 @@ export class Scheduler {
     for (const [agentId, queue] of this.queues) this.registry.setQueueLength(agentId, queue.size);
   }
 
-  async request(req: CommandRequest): Promise<CommandRecord> {
+  async request(req: SchedulerRequest): Promise<CommandRecord> {
     if (!this.registry.isOnline(req.agentId)) {
       const known = this.registry.info(req.agentId) !== undefined;
       throw new ProtocolError(

@@ -31,7 +31,7 @@ export interface CommandRecord {
 
 export type CommandPatch = Partial<Omit<CommandRecord, 'id' | 'agentId' | 'command' | 'queuedAt' | 'requestedBy'>>;
 
-export interface OutputChunk {
+export interface StoredOutputChunk {
   commandId: string;
   sequence: number;
   stream: OutputStream;
@@ -120,8 +120,8 @@ export interface Store {
   /** Every command not yet in a final state (queued or running), oldest first. */
   listUnfinishedCommands(): Promise<CommandRecord[]>;
   /** Appends chunks in one transaction; a (commandId, sequence) already stored is ignored. */
-  appendOutput(chunks: readonly OutputChunk[]): Promise<void>;
-  readOutput(commandId: string, afterSequence: number, limit?: number): Promise<OutputChunk[]>;
+  appendOutput(chunks: readonly StoredOutputChunk[]): Promise<void>;
+  readOutput(commandId: string, afterSequence: number, limit?: number): Promise<StoredOutputChunk[]>;
   /** Highest stored output sequence of a command (0 when none). */
   lastOutputSequence(commandId: string): Promise<number>;
   /** Appends dashboard events (offsets increase by one) in one transaction. */

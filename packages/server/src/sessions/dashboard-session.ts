@@ -9,7 +9,7 @@ import type { VerifiedToken } from '../auth/tokens.js';
 import type { EventSink, OutputMeta } from '../core/broadcaster.js';
 import { statusPayload } from '../core/command-status.js';
 import { textFrame } from '../transport/frame-options.js';
-import { Outbox } from '../transport/outbox.js';
+import { DashboardOutbox } from '../transport/dashboard-outbox.js';
 import { TURN_BUDGET_BYTES } from '../transport/turn.js';
 import { emergencyStop, interruptCommand, requestCommand, type Audit } from './dashboard-commands.js';
 import { DashboardLimits, type LimitVerdict } from './dashboard-limits.js';
@@ -21,12 +21,12 @@ type Msg<K extends DashboardToServerMessage['type']> = Extract<DashboardToServer
 
 /**
  * One dashboard socket: authenticates (URL token or dashboard:connect), then validates and serves
- * each message in arrival order, and receives broadcasts through its Outbox.
+ * each message in arrival order, and receives broadcasts through its DashboardOutbox.
  */
 export class DashboardSession implements EventSink {
   readonly connectionId = `conn-${randomUUID()}`;
   private token: VerifiedToken | undefined;
-  private readonly outbox: Outbox;
+  private readonly outbox: DashboardOutbox;
   private inbox: Promise<void> = Promise.resolve();
   private authTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -40,7 +40,7 @@ export class DashboardSession implements EventSink {
   constructor(private readonly ws: WebSocket, private readonly ctx: SessionContext, private readonly remote: string) {
     this.log = ctx.logger.child({ connectionId: this.connectionId, endpoint: 'dashboard' });
     this.limits = new DashboardLimits(ctx.options);
-    this.outbox = new Outbox(ws, {
+    this.outbox = new DashboardOutbox(ws, {
       maxPendingOutputBytes: ctx.options.dashboardSendBufferBytes,
       maxBurstOutputBytes: ctx.options.dashboardSendBufferBytes * 10,
       maxPendingBytes: ctx.options.dashboardSendBufferBytes * 20,

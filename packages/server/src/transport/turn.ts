@@ -1,5 +1,5 @@
 /**
- * The end-of-turn flush shared by every dashboard's Outbox, and the pace at which agents are read.
+ * The end-of-turn flush shared by every DashboardOutbox, and the pace at which agents are read.
  *
  * Broadcasts are queued during an event-loop turn and written once at its end (one corked write
  * per dashboard). Left alone, one turn could take in up to 2 MB of an agent's output (libuv reads
@@ -8,7 +8,7 @@
  * ~8 gap markers a second on every dashboard, all of them reading). So an agent socket is paused
  * once a turn has taken in `TURN_BUDGET_BYTES` of distinct broadcasts, and resumed after the
  * flush. This paces agents by the server's own fan-out, never by a dashboard: a slow dashboard
- * drops its oldest output (see Outbox) and does not hold anything back.
+ * drops its oldest output (see DashboardOutbox) and does not hold anything back.
  */
 
 export interface Flushable {

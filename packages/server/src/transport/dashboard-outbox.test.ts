@@ -4,20 +4,20 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Outbox } from './outbox.js';
+import { DashboardOutbox } from './dashboard-outbox.js';
 
 const KB = 1024;
 const LIMIT = 100 * KB;
 const CHUNK = 'x'.repeat(9 * KB);
 
 interface Pair extends AsyncDisposable {
-  outbox: Outbox;
+  outbox: DashboardOutbox;
   client: WebSocket;
   received: Array<{ type: string; sequence?: number; fromSequence?: number; nextSequence?: number }>;
   overflowed: () => boolean;
 }
 
-/** A real server socket with an Outbox, and a real client recording what arrives. */
+/** A real server socket with a DashboardOutbox, and a real client recording what arrives. */
 async function outboxPair(): Promise<Pair> {
   const http: Server = createServer();
   const wss = new WebSocketServer({ server: http, perMessageDeflate: true });
@@ -32,7 +32,7 @@ async function outboxPair(): Promise<Pair> {
   const [serverSide] = await accepted;
   await once(client, 'open');
   let overflow = false;
-  const outbox = new Outbox(serverSide, {
+  const outbox = new DashboardOutbox(serverSide, {
     maxPendingOutputBytes: LIMIT,
     maxBurstOutputBytes: 10 * LIMIT,
     maxPendingBytes: 20 * LIMIT,
@@ -53,7 +53,7 @@ async function outboxPair(): Promise<Pair> {
 const outputText = (sequence: number) => JSON.stringify({ type: 'terminal:output', payload: { commandId: 'c', sequence, data: CHUNK } });
 
 /** Live output, as the Broadcaster hands it to every dashboard. */
-function pushOutput(outbox: Outbox, sequence: number): void {
+function pushOutput(outbox: DashboardOutbox, sequence: number): void {
   outbox.pushBroadcast(outputText(sequence), { commandId: 'c', agentId: 'a', sequence });
 }
 
@@ -65,7 +65,7 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-describe('Outbox', () => {
+describe('DashboardOutbox', () => {
   it('delivers a burst larger than the 100 KB allowance to a dashboard that keeps up, without a gap', async () => {
     await using pair = await outboxPair();
     // 60 chunks (~550 KB) within one event-loop turn, as the server hands them on after a busy turn.

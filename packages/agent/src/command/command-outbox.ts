@@ -1,7 +1,7 @@
 import type { AgentToServerMessage } from '@onsembl/protocol';
 
 /** What commands need from the connection to deliver their messages. */
-export interface Outbox {
+export interface AgentCommandOutbox {
   /** Registered (connection:ack received): messages may be sent. */
   readonly ready: boolean;
   /** The socket's send buffer has room; when false, hold output until `drain`. */

@@ -38,7 +38,7 @@ export interface OutboxOptions {
  * other dashboards and the agent carry on. Writes are corked per event-loop turn: one syscall for
  * many messages.
  */
-export class Outbox implements Flushable {
+export class DashboardOutbox implements Flushable {
   private queue: Array<Item | undefined> = [];
   private head = 0;
   /** Dropped slots (undefined) between head and the end of the queue. */
