@@ -82,7 +82,7 @@ function sequenceEndsBy(text: string, start: number, limit: number): boolean {
 export function escapeSafeCut(text: string, cut: number, lookback: number): number {
   const floor = Math.max(0, cut - lookback);
   // Most output has no escape near the cut: one native scan of the window settles it (the loop
-  // below, a character at a time, was 8 % of the agent's time while flooding one dashboard).
+  // below, a character at a time, showed in the agent's profile while flooding).
   if (!ANY_INTRODUCER.test(text.slice(floor, cut))) return cut;
   let candidate = cut;
   for (;;) {

@@ -14,7 +14,7 @@ const SHORT_ESCAPES = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d, 0x22, 0x5c]);
 function escapeBytes(text: string): number {
   // Lone surrogates (rare: broken output) are escaped too; let JSON.stringify count those.
   if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) return jsonStringBytes(text) - Buffer.byteLength(text, 'utf8');
-  // One native pass keeps only the characters that get escaped (for log-like text, ~3 % of them).
+  // One native pass keeps only the characters that get escaped (in log-like text, few of them).
   const escaped = text.replace(PLAIN_RUNS, '');
   let extra = 0;
   for (let i = 0; i < escaped.length; i++) extra += SHORT_ESCAPES.has(escaped.charCodeAt(i)) ? 1 : 5;
@@ -27,12 +27,13 @@ const CLOSE_ENOUGH_BYTES = 32;
 /**
  * A prefix length of `text` (ending on a whole character) that takes at most `maxBytes` as a JSON
  * string, within a few bytes of the longest. Escapes can make output much larger on the wire than
- * its UTF-8 (a colour code's ESC becomes the six bytes \u001b; a line of coloured test results grows
- * ~25 %), so cutting by UTF-8 alone let such messages cross the 10 KB compression threshold, and
+ * its UTF-8 (a colour code's ESC becomes the six bytes \u001b, so coloured output grows by a large
+ * share), so cutting by UTF-8 alone let such messages cross the 10 KB compression threshold, and
  * the server then deflated them once per dashboard.
  *
- * Why not simply character by character (prefixLengthByCharacter): that took 58-72 µs per 9.5 KB
- * chunk of log text, against 24-37 µs for an estimate from one native pass and a few refinements.
+ * Why not simply character by character (prefixLengthByCharacter): a JavaScript loop over every
+ * character of a full chunk costs far more than an estimate from one native pass and a few
+ * refinements (docs/performance-log.md).
  */
 export function prefixLengthWithinJsonBytes(text: string, maxBytes: number): number {
   const longest = prefixLengthWithinBytes(text, maxBytes); // UTF-8 is a lower bound of the JSON size

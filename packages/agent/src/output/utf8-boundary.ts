@@ -23,7 +23,7 @@ export function prefixLengthWithinBytes(text: string, maxBytes: number): number 
   if (text.length * 3 <= maxBytes) return text.length;
   if (scratch.length < maxBytes) scratch = new Uint8Array(maxBytes);
   // encodeInto stops before a character that does not fit, never inside one (lone surrogates count
-  // as U+FFFD, 3 bytes, as on the wire). Natively, instead of a loop over every code unit: this was
-  // the agent's largest cost while flooding (13 % of its time, docs/performance.md).
+  // as U+FFFD, 3 bytes, as on the wire). Natively, instead of a loop over every code unit: that loop
+  // was the agent's largest cost while flooding (docs/performance-log.md).
   return encoder.encodeInto(text, scratch.subarray(0, maxBytes)).read;
 }

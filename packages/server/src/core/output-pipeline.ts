@@ -7,8 +7,8 @@ import type { AgentLink } from './registry.js';
 /**
  * How long a chunk may wait for others to share its store transaction. Chunks arrive one per
  * event-loop turn (each agent frame is read, and inflated, on its own), so batching per turn wrote
- * one transaction per chunk: ~1,000 commits/s under one flooding agent, 20 % of the server's time
- * (bench, fan-out to 1 dashboard). 10 ms is far below the agent's own 50 ms batch window and only
+ * one transaction per chunk, and under one flooding agent those commits were a large share of the
+ * server's time (docs/performance-log.md). 10 ms is far below the agent's own 50 ms batch window and only
  * delays the output:ack, which frees the agent's memory, not what dashboards see.
  */
 const BATCH_WINDOW_MS = 10;

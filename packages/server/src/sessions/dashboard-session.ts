@@ -44,8 +44,9 @@ export class DashboardSession implements EventSink {
       maxPendingOutputBytes: ctx.options.dashboardSendBufferBytes,
       maxBurstOutputBytes: ctx.options.dashboardSendBufferBytes * 10,
       maxPendingBytes: ctx.options.dashboardSendBufferBytes * 20,
-      // Backed up = the kernel did not take the last turn's flush. At 64 KB a dashboard that was
-      // reading, merely a little behind a 300-500 KB turn, counted as slow and lost output.
+      // Backed up = the kernel did not take the last turn's flush. With a mark below one turn's
+      // budget, a dashboard that was reading, merely a little behind a full turn, counted as slow
+      // and lost output.
       socketHighWaterBytes: TURN_BUDGET_BYTES,
       onOverflow: () => ws.close(CloseCode.tooSlow, 'too slow: reconnect and resume'),
     });

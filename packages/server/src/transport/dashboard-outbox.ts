@@ -133,8 +133,8 @@ export class DashboardOutbox implements Flushable {
    * Hands everything queued to the socket in one write (the turn's joined broadcasts, or a corked
    * run of messages), then waits for 'drain' if the kernel did not take it all. The high-water mark
    * is checked before corking, not during: while corked every byte counts in bufferedAmount, so
-   * checking inside the loop capped each dashboard at 64 KB per turn whatever the kernel would
-   * have taken (fan-out to 100 fell behind and dropped).
+   * checking inside the loop capped each dashboard at one high-water mark per turn whatever the
+   * kernel would have taken (fan-out to many dashboards fell behind and dropped).
    */
   flush(): void {
     if (this.closed || this.waitingForDrain) return;

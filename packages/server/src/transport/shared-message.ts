@@ -12,7 +12,7 @@ const TEXT_OPCODE = 1;
  * One message as a dashboard gets it. `bytes` is the whole WebSocket frame when the message goes
  * out uncompressed (the spec compresses only payloads over 10 KB, which terminal output is cut to
  * stay under): the same frame is then written to every dashboard's socket, instead of ws building
- * a header and two writes per dashboard (fan-out to 100: ~150,000 sends a second). Larger
+ * a header and two writes per dashboard for every message. Larger
  * messages are deflated per socket by ws, so for them `bytes` is the bare payload.
  */
 export interface SharedMessage {
@@ -31,8 +31,8 @@ export const payloadOf = (m: SharedMessage): Buffer => (m.payloadOffset > 0 ? m.
 /**
  * The Broadcaster hands the same string to every dashboard in a row, so the last one is kept:
  * each broadcast is encoded (and framed) once, not once per dashboard. Given a string, ws left
- * the UTF-8 encoding to each socket's writev (profile of fan-out to 100: writev 41 % of the
- * server's time, mostly string encoding).
+ * the UTF-8 encoding to each socket's writev, which redid it for every dashboard (it led the
+ * server's profile of fan-out to many dashboards).
  */
 let lastText: string | undefined;
 let last: SharedMessage = { bytes: Buffer.alloc(0), payloadOffset: 0, turn: -1, index: -1 };
@@ -57,8 +57,8 @@ export function sharedMessage(text: string, broadcast = false): SharedMessage {
  * The framed broadcasts of the current turn, in order. Nearly every dashboard is sent exactly this
  * run (or its tail, if it connected during the turn), so its bytes are joined into one Buffer once
  * and that Buffer is written to each of them: one write per dashboard per turn instead of one per
- * message (fan-out to 100: ~150,000 socket.write calls a second, each a stream request, and a
- * 30-entry writev per dashboard per turn).
+ * message (each socket.write is a stream request, and a turn's many messages made a long writev
+ * per dashboard).
  */
 let runTurn = -1;
 let run: SharedMessage[] = [];

@@ -4,8 +4,8 @@
  * Broadcasts are queued during an event-loop turn and written once at its end (one corked write
  * per dashboard). Left alone, one turn could take in up to 2 MB of an agent's output (libuv reads
  * a socket 64 KB at a time, up to 32 times per poll), and then hand 2 MB to each of 100
- * dashboards at once: turns of ~80 ms, and bursts over a dashboard's allowance (fan-out to 100:
- * ~8 gap markers a second on every dashboard, all of them reading). So an agent socket is paused
+ * dashboards at once: long turns, and bursts over a dashboard's allowance that dropped output for
+ * dashboards that were reading. So an agent socket is paused
  * once a turn has taken in `TURN_BUDGET_BYTES` of distinct broadcasts, and resumed after the
  * flush. This paces agents by the server's own fan-out, never by a dashboard: a slow dashboard
  * drops its oldest output (see DashboardOutbox) and does not hold anything back.
@@ -17,9 +17,10 @@ export interface Flushable {
 
 /**
  * Distinct broadcast bytes one turn takes in before agent sockets are paused until the flush.
- * Fan-out to 100, alternating runs: 512 KB (with a socket high-water mark of one turn, see
- * DashboardSession) took 0.35-0.40 server core-s per delivered GB against 0.41-0.45 at 256 KB:
- * half the turns, so half the 100 writes, client wake-ups and timers that each turn costs.
+ * Most of what a turn costs is per turn (a write, a client wake-up and timers for each dashboard),
+ * so larger turns cost less per delivered byte; larger budgets than this gained nothing more in the
+ * bench (docs/performance-log.md). It is also each dashboard's socket high-water mark (see
+ * DashboardSession).
  */
 export const TURN_BUDGET_BYTES = 512 * 1024;
 
