@@ -3,10 +3,11 @@
 //
 // Why this data: it is printable ASCII in log-sized lines, so it goes through the PTY (\n -> \r\n),
 // the agent's chunker and JSON escaping like compiler or test output does; it is nearly
-// incompressible (~1.3:1), the honest case for permessage-deflate (real logs compress 3-10x, so
-// compression cost per delivered byte would look better than it is); and `cat` of a page-cached
-// file costs almost nothing, so what is measured is the agent and server path, not a generator.
-// `yes` would not do: 2-byte lines make escaping dominate and deflate shrinks them 1000x.
+// incompressible (base64 of random bytes: at best 4:3), the honest case for permessage-deflate
+// (real logs compress several times better, so compression cost per delivered byte would look
+// better than it is); and `cat` of a page-cached file costs almost nothing, so what is measured is
+// the agent and server path, not a generator. `yes` would not do: 2-byte lines make escaping
+// dominate and deflate shrinks them to almost nothing.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -44,8 +44,8 @@ function rssWatch(child) {
 /**
  * One measurement window: counters, CPU per role, the server's stats and RSS through it. With
  * `settle`, also what the server holds after a full GC at both ends (`heldStart`/`heldEnd`, see
- * rpc.js `gc`): what it kept, not where the collector happened to be (a flood allocates ~17 MB/s
- * of Buffers that it frees later) or how much the allocator has not returned to the system.
+ * rpc.js `gc`): what it kept, not where the collector happened to be (a flood allocates Buffers
+ * quickly and frees them later) or how much the allocator has not returned to the system.
  */
 async function window({ fleet, server, pids, windowMs, extra, settle = false }) {
   const heldStart = settle ? await server.call('gc') : undefined;

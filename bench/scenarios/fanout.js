@@ -70,8 +70,8 @@ async function round(ctx, n, label) {
 const medianBy = (items, key) => [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)];
 
 /**
- * The count with a target runs `rounds` rounds: on this shared machine a single round's ratio to
- * Socket.IO swung from 2.2 to 3.0. The row shows each series' median (so the ratios are the
+ * The count with a target runs `rounds` rounds: on a shared machine a single round's ratio to
+ * Socket.IO swings too much to judge a target by. The row shows each series' median (so the ratios are the
  * medians' ratios) and keeps every round's figures in `extra.rounds`.
  */
 async function measuredCount(ctx, n, rounds) {

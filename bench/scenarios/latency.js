@@ -1,6 +1,7 @@
 // Output latency: a command prints 1,000 timestamped lines per second; 10 dashboards measure the
 // time from the line's write to its arrival. The agent batches output for up to 50 ms, so the
-// floor is about 25 ms median and 50 ms at the tail; the baselines' producer batches the same way.
+// floor is about half the window at the median and the whole window at the tail; the baselines'
+// producer batches the same way.
 import { sleep } from '../lib/clock.js';
 import { cpuMeter } from '../lib/cpu.js';
 import { fileURLToPath } from 'node:url';

@@ -22,8 +22,8 @@ export async function run(ctx) {
   }
   const kept = (r) => r && ratio(r.mean, r.reading.mean);
   // What the server kept over the stalled window: heap in use and external memory (Buffers) after a
-  // full GC at both ends. RSS moved 1-16 MB between runs with where the collector happened to be,
-  // and after a GC with what the allocator had not yet returned (both in `extra`).
+  // full GC at both ends. RSS moves between runs with where the collector happened to be, and
+  // after a GC with what the allocator had not yet returned (both in `extra`).
   const growth = (r) => r && (r.server.heldEnd.held - r.server.heldStart.held) / MB;
   const rssGrowth = (r) => r && (r.server.rssEnd - r.server.rssStart) / MB;
   const settledRssGrowth = (r) => r && (r.server.heldEnd.rss - r.server.heldStart.rss) / MB;
