@@ -3,7 +3,10 @@ export type { ServerOptions } from './options.js';
 export { TokenService, DEFAULT_TOKEN_TTL_SECONDS, type VerifiedToken } from './auth/tokens.js';
 export { loadOrCreateSecret, resolveDataDir } from './auth/secret.js';
 export { createLogger, redactUrl } from './logging.js';
-export type { Store, AgentRecord, CommandRecord, StoredOutputChunk, CommandFilter } from './ports/store.js';
+export type {
+  Store, AgentRecord, CommandRecord, StoredOutputChunk, CommandFilter, CommandPatch, CommandUsage, TraceRecord, UsageFilter,
+  UsageSums, UsageSummary, StoredEvent, ReadEvent, EventReference, PurgeCounts, RetentionCutoffs, AuditEntry, AuditFilter,
+} from './ports/store.js';
 export type { Bus } from './ports/bus.js';
 export { SqliteStore } from './adapters/sqlite-store.js';
 export { DataDirInUseError } from './adapters/data-dir-lock.js';

@@ -18,19 +18,25 @@ export class SqliteHistory {
   private readonly purgeTx: (cutoffs: RetentionCutoffs, limit: number) => PurgeCounts;
 
   constructor(private readonly db: Database.Database) {
-    this.insertEvent = db.prepare(`INSERT INTO events (offset, created_at, text, command_id, agent_id, sequence, timestamp)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    this.insertEvent = db.prepare(`INSERT INTO events (offset, created_at, text, command_id, agent_id, sequence, timestamp, trace)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    // A reference row points at an output chunk, or with trace = 1 at a trace record.
     this.selectEvents = db.prepare(`SELECT e.offset, e.created_at, e.text, e.command_id, e.agent_id, e.sequence, e.timestamp,
-        o.data, o.stream
-      FROM events e LEFT JOIN output o ON e.command_id IS NOT NULL AND o.command_id = e.command_id AND o.sequence = e.sequence
+        e.trace, o.data, o.stream, t.event
+      FROM events e
+      LEFT JOIN output o ON e.command_id IS NOT NULL AND e.trace IS NULL AND o.command_id = e.command_id AND o.sequence = e.sequence
+      LEFT JOIN trace t ON e.trace = 1 AND t.command_id = e.command_id AND t.sequence = e.sequence
       WHERE e.offset > ? ORDER BY e.offset LIMIT ?`);
     this.bounds = db.prepare('SELECT MIN(offset) AS first, MAX(offset) AS last FROM events');
     this.insertAudit = db.prepare(`INSERT INTO audit (at, actor, role, action, target, detail, remote)
       VALUES (@at, @actor, @role, @action, @target, @detail, @remote)`);
     this.appendEventsTx = db.transaction((events: readonly StoredEvent[]) => {
       for (const e of events) {
-        const o = e.output;
-        this.insertEvent.run(e.offset, e.createdAt, e.text, o?.commandId ?? null, o?.agentId ?? null, o?.sequence ?? null, o?.timestamp ?? null);
+        const o = e.output ?? e.trace;
+        this.insertEvent.run(
+          e.offset, e.createdAt, e.text, o?.commandId ?? null, o?.agentId ?? null, o?.sequence ?? null, o?.timestamp ?? null,
+          e.trace ? 1 : null,
+        );
       }
     });
     this.appendAuditTx = db.transaction((entries: readonly AuditEntry[]) => {
@@ -45,12 +51,15 @@ export class SqliteHistory {
     // (10 KB rows, each freeing its overflow pages) would hold the event loop for seconds.
     const purgeOutput = db.prepare(`DELETE FROM output WHERE rowid IN
       (SELECT rowid FROM output WHERE created_at < ? ORDER BY created_at LIMIT ?)`);
+    const purgeTrace = db.prepare(`DELETE FROM trace WHERE rowid IN
+      (SELECT rowid FROM trace WHERE created_at < ? ORDER BY created_at LIMIT ?)`);
     const purgeAudit = db.prepare('DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY at LIMIT ?)');
     // The newest event always stays, so offsets keep counting from it after a restart.
     const purgeEvents = db.prepare(`DELETE FROM events WHERE offset IN (SELECT offset FROM events
       WHERE created_at < ? AND offset < (SELECT MAX(offset) FROM events) ORDER BY created_at LIMIT ?)`);
     this.purgeTx = db.transaction((c: RetentionCutoffs, limit: number) => ({
       output: purgeOutput.run(c.outputBefore, limit).changes,
+      trace: purgeTrace.run(c.outputBefore, limit).changes,
       audit: purgeAudit.run(c.auditBefore, limit).changes,
       events: purgeEvents.run(c.eventsBefore, limit).changes,
     }));
@@ -63,13 +72,20 @@ export class SqliteHistory {
   readEvents(afterOffset: number, limit: number): ReadEvent[] {
     const rows = this.selectEvents.all(afterOffset, limit) as Array<{
       offset: number; created_at: number; text: string; command_id: string | null; agent_id: string | null;
-      sequence: number | null; timestamp: number | null; data: string | null; stream: string | null;
+      sequence: number | null; timestamp: number | null; trace: number | null; data: string | null; stream: string | null;
+      event: string | null;
     }>;
     return rows.map((r) => {
       const event: ReadEvent = { offset: r.offset, createdAt: r.created_at, text: r.text };
       if (r.command_id !== null) {
-        event.output = { commandId: r.command_id, agentId: r.agent_id ?? '', sequence: r.sequence ?? 0, timestamp: r.timestamp ?? r.created_at };
-        if (r.data !== null) event.chunk = { data: r.data, stream: (r.stream ?? 'stdout') as OutputStream };
+        const reference = { commandId: r.command_id, agentId: r.agent_id ?? '', sequence: r.sequence ?? 0, timestamp: r.timestamp ?? r.created_at };
+        if (r.trace === 1) {
+          event.trace = reference;
+          if (r.event !== null) event.traceEvent = r.event;
+        } else {
+          event.output = reference;
+          if (r.data !== null) event.chunk = { data: r.data, stream: (r.stream ?? 'stdout') as OutputStream };
+        }
       }
       return event;
     });

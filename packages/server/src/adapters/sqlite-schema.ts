@@ -88,4 +88,37 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE output_by_rowid RENAME TO output;
   CREATE INDEX output_by_time ON output (created_at);
   `,
+  // Issue 12: AI runs. Trace records are stored like output (rowid table, unique per command and
+  // sequence); an event-log row refers to one with trace = 1. Sessions on agents and commands,
+  // budgets, and each command's usage totals (those of its last usage event).
+  `
+  CREATE TABLE trace (
+    command_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    event TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (command_id, sequence)
+  );
+  CREATE INDEX trace_by_time ON trace (created_at);
+  ALTER TABLE events ADD COLUMN trace INTEGER;
+  ALTER TABLE agents ADD COLUMN session_id TEXT;
+  ALTER TABLE agents ADD COLUMN cwd TEXT;
+  ALTER TABLE agents ADD COLUMN model TEXT;
+  ALTER TABLE commands ADD COLUMN last_trace_sequence INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE commands ADD COLUMN max_tokens INTEGER;
+  ALTER TABLE commands ADD COLUMN max_cost_usd REAL;
+  ALTER TABLE commands ADD COLUMN new_session INTEGER;
+  ALTER TABLE commands ADD COLUMN resume_session_id TEXT;
+  ALTER TABLE commands ADD COLUMN session_id TEXT;
+  ALTER TABLE commands ADD COLUMN stop_reason TEXT;
+  ALTER TABLE commands ADD COLUMN input_tokens INTEGER;
+  ALTER TABLE commands ADD COLUMN output_tokens INTEGER;
+  ALTER TABLE commands ADD COLUMN cache_read_tokens INTEGER;
+  ALTER TABLE commands ADD COLUMN cache_write_tokens INTEGER;
+  ALTER TABLE commands ADD COLUMN cost_usd REAL;
+  ALTER TABLE commands ADD COLUMN cost_source TEXT;
+  ALTER TABLE commands ADD COLUMN usage_model TEXT;
+  CREATE INDEX commands_with_usage ON commands (queued_at) WHERE input_tokens IS NOT NULL;
+  `,
 ];

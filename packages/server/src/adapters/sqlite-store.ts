@@ -2,34 +2,68 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { CommandStatus, AgentType, OutputStream, Priority } from '@onsembl/protocol';
 import type {
-  AgentRecord, AuditEntry, AuditFilter, CommandFilter, CommandPatch, CommandRecord, StoredOutputChunk, PurgeCounts, ReadEvent,
-  RetentionCutoffs, Store, StoredEvent,
+  AgentRecord, AuditEntry, AuditFilter, CommandFilter, CommandPatch, CommandRecord, CommandUsage, StoredOutputChunk, PurgeCounts,
+  ReadEvent, RetentionCutoffs, Store, StoredEvent, TraceRecord, UsageFilter, UsageSummary,
 } from '../ports/store.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
+import { SqliteTrace } from './sqlite-trace.js';
 
 interface CommandRow {
   id: string; agent_id: string; command: string; priority: string; status: string; requested_by: string;
   timeout_ms: number | null; queued_at: number; started_at: number | null; finished_at: number | null;
   exit_code: number | null; signal: string | null; duration_ms: number | null; message: string | null;
-  last_sequence: number;
+  last_sequence: number; last_trace_sequence: number; max_tokens: number | null; max_cost_usd: number | null;
+  new_session: number | null; resume_session_id: string | null; session_id: string | null; stop_reason: string | null;
+  input_tokens: number | null; output_tokens: number | null; cache_read_tokens: number | null;
+  cache_write_tokens: number | null; cost_usd: number | null; cost_source: string | null; usage_model: string | null;
 }
 
 /** CommandPatch field → column. */
 const PATCH_COLUMNS: Record<keyof CommandPatch, string> = {
   priority: 'priority', status: 'status', timeoutMs: 'timeout_ms', startedAt: 'started_at',
   finishedAt: 'finished_at', exitCode: 'exit_code', signal: 'signal', durationMs: 'duration_ms',
-  message: 'message', lastSequence: 'last_sequence',
+  message: 'message', lastSequence: 'last_sequence', lastTraceSequence: 'last_trace_sequence',
+  maxTokens: 'max_tokens', maxCostUsd: 'max_cost_usd', newSession: 'new_session',
+  resumeSessionId: 'resume_session_id', sessionId: 'session_id', stopReason: 'stop_reason',
 };
 
+function usageOf(row: CommandRow): CommandUsage | undefined {
+  if (row.input_tokens === null) return undefined;
+  const usage: CommandUsage = {
+    inputTokens: row.input_tokens, outputTokens: row.output_tokens ?? 0, cacheReadTokens: row.cache_read_tokens ?? 0,
+    cacheWriteTokens: row.cache_write_tokens ?? 0, costUsd: row.cost_usd,
+    costSource: (row.cost_source ?? 'reported') as CommandUsage['costSource'],
+  };
+  if (row.usage_model !== null) usage.model = row.usage_model;
+  return usage;
+}
+
 function toCommand(row: CommandRow): CommandRecord {
-  return {
+  const command: CommandRecord = {
     id: row.id, agentId: row.agent_id, command: row.command, priority: row.priority as Priority,
     status: row.status as CommandStatus, requestedBy: row.requested_by, timeoutMs: row.timeout_ms ?? undefined,
     queuedAt: row.queued_at, startedAt: row.started_at ?? undefined, finishedAt: row.finished_at ?? undefined,
     exitCode: row.exit_code, signal: row.signal, durationMs: row.duration_ms ?? undefined,
     message: row.message ?? undefined, lastSequence: row.last_sequence,
   };
+  // The fields of AI runs appear only when set, so a shell command reads back as it was written.
+  if (row.last_trace_sequence > 0) command.lastTraceSequence = row.last_trace_sequence;
+  if (row.max_tokens !== null) command.maxTokens = row.max_tokens;
+  if (row.max_cost_usd !== null) command.maxCostUsd = row.max_cost_usd;
+  if (row.new_session !== null) command.newSession = row.new_session === 1;
+  if (row.resume_session_id !== null) command.resumeSessionId = row.resume_session_id;
+  if (row.session_id !== null) command.sessionId = row.session_id;
+  if (row.stop_reason !== null) command.stopReason = row.stop_reason as NonNullable<CommandRecord['stopReason']>;
+  const usage = usageOf(row);
+  if (usage) command.usage = usage;
+  return command;
+}
+
+/** A field value as SQLite binds it (booleans as 0/1, absent as NULL). */
+function bindable(value: unknown): unknown {
+  if (value === undefined) return null;
+  return typeof value === 'boolean' ? Number(value) : value;
 }
 
 /** Turns free text into an FTS5 query of quoted terms (all must match), so user input is never FTS syntax. */
@@ -46,6 +80,7 @@ export class SqliteStore implements Store {
   private readonly patchStatements = new Map<string, Database.Statement>();
   private readonly appendMany: (chunks: readonly StoredOutputChunk[]) => void;
   private readonly history: SqliteHistory;
+  private readonly trace: SqliteTrace;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -56,15 +91,18 @@ export class SqliteStore implements Store {
     this.epoch = this.loadEpoch();
     const db = this.db;
     this.statements = {
-      upsertAgent: db.prepare(`INSERT INTO agents (id, name, type, hostname, version, last_seen_at)
-        VALUES (@id, @name, @type, @hostname, @version, @lastSeenAt)
+      upsertAgent: db.prepare(`INSERT INTO agents (id, name, type, hostname, version, last_seen_at, session_id, cwd, model)
+        VALUES (@id, @name, @type, @hostname, @version, @lastSeenAt, @sessionId, @cwd, @model)
         ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, hostname = excluded.hostname,
-          version = excluded.version, last_seen_at = excluded.last_seen_at`),
+          version = excluded.version, last_seen_at = excluded.last_seen_at, session_id = excluded.session_id,
+          cwd = excluded.cwd, model = excluded.model`),
       listAgents: db.prepare('SELECT * FROM agents ORDER BY name, id'),
       createCommand: db.prepare(`INSERT INTO commands (id, agent_id, command, priority, status, requested_by,
-          timeout_ms, queued_at, started_at, finished_at, exit_code, signal, duration_ms, message, last_sequence)
+          timeout_ms, queued_at, started_at, finished_at, exit_code, signal, duration_ms, message, last_sequence,
+          last_trace_sequence, max_tokens, max_cost_usd, new_session, resume_session_id, session_id, stop_reason)
         VALUES (@id, @agentId, @command, @priority, @status, @requestedBy, @timeoutMs, @queuedAt, @startedAt,
-          @finishedAt, @exitCode, @signal, @durationMs, @message, @lastSequence)`),
+          @finishedAt, @exitCode, @signal, @durationMs, @message, @lastSequence, @lastTraceSequence, @maxTokens,
+          @maxCostUsd, @newSession, @resumeSessionId, @sessionId, @stopReason)`),
       getCommand: db.prepare('SELECT * FROM commands WHERE id = ?'),
       unfinished: db.prepare("SELECT * FROM commands WHERE status IN ('queued', 'running') ORDER BY queued_at, rowid"),
       appendOutput: db.prepare(`INSERT OR IGNORE INTO output (command_id, sequence, stream, data, created_at)
@@ -74,6 +112,7 @@ export class SqliteStore implements Store {
         WHERE command_id = ? AND sequence > ? ORDER BY sequence LIMIT ?`),
     };
     this.history = new SqliteHistory(db);
+    this.trace = new SqliteTrace(db);
     const append = this.statements.appendOutput;
     this.appendMany = db.transaction((chunks: readonly StoredOutputChunk[]) => {
       for (const c of chunks) append.run(c.commandId, c.sequence, c.stream, c.data, c.createdAt);
@@ -109,25 +148,34 @@ export class SqliteStore implements Store {
   }
 
   async upsertAgent(agent: AgentRecord): Promise<void> {
-    this.statements.upsertAgent.run({ hostname: null, version: null, ...agent });
+    this.statements.upsertAgent.run({
+      id: agent.id, name: agent.name, type: agent.type, lastSeenAt: agent.lastSeenAt, hostname: agent.hostname ?? null,
+      version: agent.version ?? null, sessionId: agent.sessionId ?? null, cwd: agent.cwd ?? null, model: agent.model ?? null,
+    });
   }
 
   async listAgents(): Promise<AgentRecord[]> {
     const rows = this.statements.listAgents.all() as Array<{
       id: string; name: string; type: string; hostname: string | null; version: string | null; last_seen_at: number;
+      session_id: string | null; cwd: string | null; model: string | null;
     }>;
-    return rows.map((r) => ({
-      id: r.id, name: r.name, type: r.type as AgentType, hostname: r.hostname ?? undefined,
-      version: r.version ?? undefined, lastSeenAt: r.last_seen_at,
-    }));
+    return rows.map((r) => {
+      const agent: AgentRecord = {
+        id: r.id, name: r.name, type: r.type as AgentType, hostname: r.hostname ?? undefined,
+        version: r.version ?? undefined, lastSeenAt: r.last_seen_at,
+      };
+      if (r.session_id !== null) agent.sessionId = r.session_id;
+      if (r.cwd !== null) agent.cwd = r.cwd;
+      if (r.model !== null) agent.model = r.model;
+      return agent;
+    });
   }
 
   async createCommand(c: CommandRecord): Promise<void> {
-    this.statements.createCommand.run({
-      ...c, timeoutMs: c.timeoutMs ?? null, startedAt: c.startedAt ?? null, finishedAt: c.finishedAt ?? null,
-      exitCode: c.exitCode ?? null, signal: c.signal ?? null, durationMs: c.durationMs ?? null,
-      message: c.message ?? null,
-    });
+    const params: Record<string, unknown> = { id: c.id, agentId: c.agentId, command: c.command, queuedAt: c.queuedAt, requestedBy: c.requestedBy };
+    for (const key of Object.keys(PATCH_COLUMNS) as Array<keyof CommandPatch>) params[key] = bindable(c[key]);
+    params.lastTraceSequence = c.lastTraceSequence ?? 0;
+    this.statements.createCommand.run(params);
   }
 
   async updateCommand(id: string, patch: CommandPatch): Promise<void> {
@@ -141,7 +189,7 @@ export class SqliteStore implements Store {
       this.patchStatements.set(cacheKey, statement);
     }
     const params: Record<string, unknown> = { id };
-    for (const k of keys) params[k] = patch[k];
+    for (const k of keys) params[k] = bindable(patch[k]);
     statement.run(params);
   }
 
@@ -161,6 +209,7 @@ export class SqliteStore implements Store {
     }
     if (filter.since !== undefined) { where.push('c.queued_at >= ?'); params.push(filter.since); }
     if (filter.until !== undefined) { where.push('c.queued_at <= ?'); params.push(filter.until); }
+    if (filter.withUsage) where.push('c.input_tokens IS NOT NULL');
     if (filter.after !== undefined) {
       where.push('(c.queued_at < ? OR (c.queued_at = ? AND c.id < ?))');
       params.push(filter.after.queuedAt, filter.after.queuedAt, filter.after.id);
@@ -200,6 +249,22 @@ export class SqliteStore implements Store {
   async lastOutputSequence(commandId: string): Promise<number> {
     const row = this.statements.lastSequence.get(commandId) as { last: number | null };
     return row.last ?? 0;
+  }
+
+  async appendTrace(records: readonly TraceRecord[]): Promise<void> {
+    this.trace.append(records);
+  }
+
+  async readTrace(commandId: string, afterSequence: number, limit: number): Promise<TraceRecord[]> {
+    return this.trace.read(commandId, afterSequence, limit);
+  }
+
+  async lastTraceSequence(commandId: string): Promise<number> {
+    return this.trace.last(commandId);
+  }
+
+  async usageSummary(filter: UsageFilter): Promise<UsageSummary> {
+    return this.trace.usageSummary(filter);
   }
 
   async appendEvents(events: readonly StoredEvent[]): Promise<void> {

@@ -36,7 +36,7 @@ export class Retention {
     this.running = this.running.then(async () => {
       try {
         const removed = await this.purgeAll(now);
-        if (removed.output + removed.audit + removed.events > 0) this.logger.info({ removed }, 'retention purge');
+        if (removed.output + removed.trace + removed.audit + removed.events > 0) this.logger.info({ removed }, 'retention purge');
       } catch (err) {
         this.logger.error({ err }, 'retention purge failed');
       }
@@ -57,13 +57,14 @@ export class Retention {
       auditBefore: now - this.options.auditRetentionMs,
       eventsBefore: now - this.options.eventRetentionMs,
     };
-    const total: PurgeCounts = { output: 0, audit: 0, events: 0 };
+    const total: PurgeCounts = { output: 0, trace: 0, audit: 0, events: 0 };
     while (!this.stopped) {
       const batch = await this.store.purge(cutoffs, PURGE_BATCH_ROWS);
       total.output += batch.output;
+      total.trace += batch.trace;
       total.audit += batch.audit;
       total.events += batch.events;
-      if (Math.max(batch.output, batch.audit, batch.events) < PURGE_BATCH_ROWS) break;
+      if (Math.max(batch.output, batch.trace, batch.audit, batch.events) < PURGE_BATCH_ROWS) break;
       // A macrotask, not just a microtask: sockets are read and written before the next batch.
       await nextTurn();
     }

@@ -1,5 +1,8 @@
 import type { AgentType, CommandStatus, OutputStream, Priority } from '@onsembl/protocol';
 
+type CostSource = 'reported' | 'estimated'; // PROTO-PENDING
+type StopReason = string; // PROTO-PENDING
+
 /** What the server keeps about an agent between connections. */
 export interface AgentRecord {
   id: string;
@@ -8,6 +11,27 @@ export interface AgentRecord {
   hostname?: string | undefined;
   version?: string | undefined;
   lastSeenAt: number;
+  /** The AI session the agent's next prompt continues (docs/delivery.md, "Sessions"); kept across restarts. */
+  sessionId?: string | undefined;
+  /** Where the agent runs, and the model it runs with, as it last said. */
+  cwd?: string | undefined;
+  model?: string | undefined;
+}
+
+/**
+ * Token and cost totals of one command: those of its last `usage` trace event (each usage event
+ * carries the totals so far, not a delta).
+ */
+export interface CommandUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** USD; null when the CLI reported none and the model has no known price. */
+  costUsd: number | null;
+  /** Whether `costUsd` came from the CLI or from the protocol's price table. */
+  costSource: CostSource;
+  model?: string | undefined;
 }
 
 export interface CommandRecord {
@@ -27,9 +51,27 @@ export interface CommandRecord {
   message?: string | undefined;
   /** Highest output sequence stored (0 = none). */
   lastSequence: number;
+  /** Highest trace sequence (trace:event) stored, written with the final state (absent = 0). */
+  lastTraceSequence?: number | undefined;
+  /** Budgets of an AI run, as requested. */
+  maxTokens?: number | undefined;
+  maxCostUsd?: number | undefined;
+  /** The request asked for a new AI session rather than continuing the agent's current one. */
+  newSession?: boolean | undefined;
+  /**
+   * The session the run was asked to continue: the request's own, else (unless `newSession`) the
+   * agent's current session when the command was sent to it. Absent = a new session.
+   */
+  resumeSessionId?: string | undefined;
+  /** The session the run used (its `session` trace event, or its exit). */
+  sessionId?: string | undefined;
+  /** Why an AI run ended (StopReason), from the agent's exit. */
+  stopReason?: StopReason | undefined;
+  /** Set by `appendTrace` from the command's usage events, never by `updateCommand`. */
+  usage?: CommandUsage | undefined;
 }
 
-export type CommandPatch = Partial<Omit<CommandRecord, 'id' | 'agentId' | 'command' | 'queuedAt' | 'requestedBy'>>;
+export type CommandPatch = Partial<Omit<CommandRecord, 'id' | 'agentId' | 'command' | 'queuedAt' | 'requestedBy' | 'usage'>>;
 
 export interface StoredOutputChunk {
   commandId: string;
@@ -49,23 +91,88 @@ export interface CommandFilter {
   limit?: number;
   /** Keyset pagination, newest first: only commands that sort after this one (older, or same time and smaller id). */
   after?: { queuedAt: number; id: string };
+  /** Only commands that have usage totals (AI runs that reported at least one usage event). */
+  withUsage?: boolean;
+}
+
+/**
+ * One structured event of an AI run (a trace:event from its agent), as stored. The event itself is
+ * kept as the JSON text it arrived as: the store never looks inside it.
+ */
+export interface TraceRecord {
+  commandId: string;
+  /** The agent's own 1-based, contiguous counter per command (separate from output's). */
+  sequence: number;
+  /** The event's `kind` (TraceKind), kept beside the text so a reader can tell kinds apart without parsing. */
+  kind: string;
+  /** The TraceEvent, serialised. */
+  event: string;
+  createdAt: number;
+  /** For a `usage` event: the totals it carries, which become the command's `usage`. */
+  usage?: CommandUsage | undefined;
+}
+
+/** Which commands a usage summary covers: by agent, and by when they were queued (ms, inclusive). */
+export interface UsageFilter {
+  agentId?: string;
+  since?: number;
+  until?: number;
+}
+
+/** Sums over the commands with usage totals. */
+export interface UsageSums {
+  /** Commands counted (those with usage totals). */
+  commands: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** Sum of the known costs, USD. */
+  costUsd: number;
+  /** The part of `costUsd` that was estimated from the price table (the rest the CLIs reported). */
+  estimatedCostUsd: number;
+  /** Commands whose cost is unknown (null): counted in the tokens, not in the cost. */
+  unpricedCommands: number;
+}
+
+export interface UsageSummary {
+  total: UsageSums;
+  /** By agent id, ascending. */
+  byAgent: Array<UsageSums & { agentId: string }>;
+  /** By UTC day of `queuedAt` (`dayStart` = that day's 00:00 UTC in ms), ascending. */
+  byDay: Array<UsageSums & { dayStart: number }>;
+}
+
+/** Where a by-reference event points: a stored output chunk or trace event of a command. */
+export interface EventReference {
+  commandId: string;
+  agentId: string;
+  sequence: number;
+  /** The envelope timestamp of the event as it was sent. */
+  timestamp: number;
 }
 
 /**
  * One dashboard event at its position in the store's history: the text as it was sent, or, for
- * terminal output, a reference to the stored chunk (output is stored once, not twice).
+ * terminal output and trace events, a reference to the stored chunk or trace record (each is
+ * stored once, not twice). At most one of `output` and `trace` is set.
  */
 export interface StoredEvent {
   offset: number;
   createdAt: number;
-  /** The serialised event; empty when `output` is set. */
+  /** The serialised event; empty when `output` or `trace` is set. */
   text: string;
-  output?: { commandId: string; agentId: string; sequence: number; timestamp: number } | undefined;
+  output?: EventReference | undefined;
+  trace?: EventReference | undefined;
 }
 
-/** A stored event as read back: output references come with their chunk (undefined once purged). */
+/**
+ * A stored event as read back: an output reference comes with its chunk, a trace reference with
+ * its record's `event` text (each undefined once purged, or if it was never stored).
+ */
 export interface ReadEvent extends StoredEvent {
   chunk?: { data: string; stream: OutputStream } | undefined;
+  traceEvent?: string | undefined;
 }
 
 export interface AuditEntry {
@@ -93,12 +200,14 @@ export interface AuditFilter {
 
 export interface PurgeCounts {
   output: number;
+  /** Trace records (they age with output: same cutoff). */
+  trace: number;
   audit: number;
   events: number;
 }
 
 export interface RetentionCutoffs {
-  /** Output chunks created before this are deleted. */
+  /** Output chunks and trace records created before this are deleted. */
   outputBefore: number;
   auditBefore: number;
   eventsBefore: number;
@@ -124,6 +233,21 @@ export interface Store {
   readOutput(commandId: string, afterSequence: number, limit?: number): Promise<StoredOutputChunk[]>;
   /** Highest stored output sequence of a command (0 when none). */
   lastOutputSequence(commandId: string): Promise<number>;
+  /**
+   * Appends trace records in one transaction; a (commandId, sequence) already stored is ignored
+   * (and so is its usage). A newly stored record with `usage` sets its command's `usage` in the
+   * same transaction: the server hands records of a command in sequence order, so the last wins.
+   */
+  appendTrace(records: readonly TraceRecord[]): Promise<void>;
+  /** A command's trace records after `afterSequence`, in sequence order, at most `limit` (read back without `usage`). */
+  readTrace(commandId: string, afterSequence: number, limit: number): Promise<TraceRecord[]>;
+  /** Highest stored trace sequence of a command (0 when none). */
+  lastTraceSequence(commandId: string): Promise<number>;
+  /**
+   * Sums the `usage` of the commands the filter selects (commands without usage are left out):
+   * in total, per agent and per UTC day of `queuedAt`.
+   */
+  usageSummary(filter: UsageFilter): Promise<UsageSummary>;
   /** Appends dashboard events (offsets increase by one) in one transaction. */
   appendEvents(events: readonly StoredEvent[]): Promise<void>;
   readEvents(afterOffset: number, limit: number): Promise<ReadEvent[]>;
