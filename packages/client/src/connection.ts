@@ -103,7 +103,7 @@ export class Connection {
   reconnect(): void {
     if (this.#status.state === ConnectionState.CONNECTED) return;
     this.#retry.clear();
-    this.#detach(1000, 'manual reconnect');
+    this.#detach(CloseCode.normal, 'manual reconnect');
     const state = this.#status.state === ConnectionState.RECONNECTING ? ConnectionState.RECONNECTING : ConnectionState.CONNECTING;
     this.#update({ state, failures: 0, reason: null, manualReconnectRequired: false, nextRetryAt: null });
     this.#open();
@@ -141,7 +141,7 @@ export class Connection {
       return;
     }
     this.#socket = socket;
-    this.#connectTimeout.set(opts.connectTimeoutMs, () => this.#lose(`no connection:ack within ${opts.connectTimeoutMs} ms`, 4000));
+    this.#connectTimeout.set(opts.connectTimeoutMs, () => this.#lose(`no connection:ack within ${opts.connectTimeoutMs} ms`, CloseCode.connectTimeout));
     socket.addEventListener('open', () => socket === this.#socket && this.#onOpen());
     socket.addEventListener('message', (event) => socket === this.#socket && this.#onMessage(event));
     socket.addEventListener('close', (event) => socket === this.#socket && this.#onClose(event));
@@ -222,7 +222,7 @@ export class Connection {
   #lose(why: string, closeCode?: number): void {
     const wasAcked = this.#acked;
     const wasStable = wasAcked && !this.#stable.armed;
-    this.#detach(closeCode ?? 1000, why);
+    this.#detach(closeCode ?? CloseCode.normal, why);
     this.hooks.lost(new ClientError('CONNECTION_LOST', `connection lost: ${why}`));
     if (wasStable) {
       // spec: "Immediate retry on disconnect".
@@ -272,7 +272,7 @@ export class Connection {
     if (!socket) return;
     try {
       // Only 1000 and 3000-4999 may be sent by a client.
-      socket.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason.slice(0, 120));
+      socket.close(code === CloseCode.normal || (code >= 3000 && code <= 4999) ? code : CloseCode.normal, reason.slice(0, 120));
     } catch {
       // Closing a socket that never opened can throw in some implementations; it is gone either way.
     }

@@ -100,8 +100,6 @@ export const Timings = {
   heartbeatTimeoutMs: 60_000,
   /** spec: "Heartbeat: exactly 1 per 30 seconds"; we allow 20 % early. */
   heartbeatTolerance: 0.2,
-  /** spec: agent status broadcast "within 100ms". */
-  statusBroadcastMs: 100,
   /** A socket that opened without a token must send dashboard:connect within this time. */
   authTimeoutMs: 5_000,
   /** Interrupt escalation: SIGINT, then SIGTERM after this, then SIGKILL after this again. */

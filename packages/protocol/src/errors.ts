@@ -32,9 +32,10 @@ export const CloseCode = {
   policyViolation: 1008,
   /** Message over Limits.maxMessageBytes (ws raises it itself). */
   messageTooBig: 1009,
-  serverError: 1011,
   /** A dashboard so far behind that even its non-droppable messages overflow: reconnect and resume. */
   tooSlow: 1013,
+  /** Closed by the client itself: no connection:ack within its connect timeout. */
+  connectTimeout: 4000,
   authFailed: 4001,
   authTimeout: 4002,
   tokenExpired: 4003,
