@@ -88,6 +88,21 @@ export const Limits = {
   tokenMaxChars: 8_192,
   messageTextMaxChars: 2_000,
   timeoutMaxMs: 7 * 24 * 3600 * 1000,
+  /**
+   * trace:event sizes (docs/agents.md). Assistant text or thinking per event: longer text is split
+   * into several events. Escaped as JSON every limit here stays far under maxMessageBytes.
+   */
+  traceTextMaxChars: 16 * 1024,
+  /** Kept of a tool result; the full size travels as `outputBytes`. */
+  traceToolOutputMaxChars: 8 * 1024,
+  /** A tool call's input as JSON; a larger input is sent as the cut JSON text with `inputTruncated`. */
+  traceInputMaxChars: 4 * 1024,
+  /** The one-line gist of a tool call, as shown in the terminal. */
+  traceSummaryMaxChars: 512,
+  /** A unified diff of a file change. */
+  traceDiffMaxChars: 16 * 1024,
+  /** Trace events an agent keeps unacknowledged per command; beyond it the oldest are dropped with a notice. */
+  traceUnackedMax: 10_000,
 } as const;
 
 /** Timings, in milliseconds. Servers and clients take them as defaults and allow overrides for tests. */

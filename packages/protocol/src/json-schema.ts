@@ -1,7 +1,10 @@
 import { PROTOCOL_VERSION } from './constants.js';
 import { AgentToServer, ServerToAgent } from './schemas/agent.js';
 import { DashboardToServer, ServerToDashboard } from './schemas/dashboard.js';
-import { AgentListResponse, ApiError, AuditListResponse, CommandListResponse, OutputPageResponse } from './schemas/rest.js';
+import {
+  AgentListResponse, ApiError, AuditListResponse, CommandListResponse, OutputPageResponse, TracePageResponse, UsageResponse,
+} from './schemas/rest.js';
+import { TraceEvent } from './schemas/trace.js';
 
 /**
  * The whole protocol as one JSON Schema document (draft 2020-12), for clients in other languages:
@@ -18,8 +21,9 @@ export function protocolJsonSchema(): Record<string, unknown> {
   add('server-to-agent', ServerToAgent);
   add('rest', {
     'agents': AgentListResponse, 'commands': CommandListResponse, 'command-output': OutputPageResponse,
-    'audit': AuditListResponse, 'error': ApiError,
+    'audit': AuditListResponse, 'error': ApiError, 'command-trace': TracePageResponse, 'usage': UsageResponse,
   });
+  defs['trace-event'] = TraceEvent;
   return JSON.parse(
     JSON.stringify({
       $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -4,6 +4,12 @@ import {
   AgentTypeSchema, CommandText, ErrorPayload, Heartbeat, Id, Millis, Name, NonNegativeInt,
   OutputStreamSchema, Sequence, Text, TimeoutMs,
 } from './common.js';
+import { StopReasonSchema, TraceEvent } from './trace.js';
+
+/** A per-command token budget (protocol 1.x). */
+export const MaxTokens = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+/** A per-command cost budget in USD (protocol 1.x). */
+export const MaxCostUsd = Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 });
 
 const Outcome = Type.Union([
   Type.Literal('exited'),
@@ -24,9 +30,21 @@ export const AgentToServer = {
     capabilities: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 })),
     /** Commands this agent process still knows about (running, or finished with unacknowledged output). */
     running: Type.Array(
-      Type.Object({ commandId: Id, lastSequence: NonNegativeInt, finished: Type.Boolean() }),
+      Type.Object({
+        commandId: Id,
+        lastSequence: NonNegativeInt,
+        finished: Type.Boolean(),
+        /** Sequence of the last trace event the agent made for the command (1.x; 0 = none). */
+        lastTraceSequence: Type.Optional(NonNegativeInt),
+      }),
       { maxItems: 1000 },
     ),
+    /** AI agents (1.x): where the CLI runs, the model asked for, the CLI's `--version`. */
+    cwd: Type.Optional(Type.String({ maxLength: 4096 })),
+    model: Type.Optional(Type.String({ maxLength: 128 })),
+    cliVersion: Type.Optional(Type.String({ maxLength: 64 })),
+    /** AI agents (1.x): the session this agent process last ran, which the next prompt continues. */
+    sessionId: Type.Optional(Id),
   }),
   'command:started': Type.Object({ commandId: Id, pid: NonNegativeInt }),
   'terminal:output': Type.Object({
@@ -45,7 +63,18 @@ export const AgentToServer = {
     lastSequence: NonNegativeInt,
     outcome: Outcome,
     message: Type.Optional(Text),
+    /** AI agents (1.x): sequence of the last trace event (0 = none). */
+    lastTraceSequence: Type.Optional(NonNegativeInt),
+    /** AI agents (1.x): why the run ended. */
+    stopReason: Type.Optional(StopReasonSchema),
+    /** AI agents (1.x): the session the run used (new or resumed). */
+    sessionId: Type.Optional(Id),
   }),
+  /**
+   * One structured event of an AI run (1.x). `sequence` is 1-based and contiguous per command, its
+   * own counter beside terminal:output's; kept by the agent until trace:ack, resent after reconnect.
+   */
+  'trace:event': Type.Object({ commandId: Id, sequence: Sequence, event: TraceEvent }),
   heartbeat: Heartbeat,
 } as const;
 
@@ -64,6 +93,12 @@ export const ServerToAgent = {
     timeoutMs: Type.Optional(TimeoutMs),
     cwd: Type.Optional(Type.String({ maxLength: 4096 })),
     env: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 8192 }))),
+    /** AI agents (1.x): continue this session; absent = start a new one. */
+    resumeSessionId: Type.Optional(Id),
+    /** AI agents (1.x): stop the run once its tokens (input, output, cache) pass this. */
+    maxTokens: Type.Optional(MaxTokens),
+    /** AI agents (1.x): stop the run once its cost passes this. */
+    maxCostUsd: Type.Optional(MaxCostUsd),
   }),
   'command:interrupt': Type.Object({
     commandId: Id,
@@ -73,6 +108,8 @@ export const ServerToAgent = {
   'output:ack': Type.Object({ commandId: Id, sequence: NonNegativeInt }),
   /** The server has the command's final state; the agent may forget the command entirely. */
   'command:ack': Type.Object({ commandId: Id }),
+  /** Everything up to and including `sequence` of this command's trace is stored (1.x). */
+  'trace:ack': Type.Object({ commandId: Id, sequence: NonNegativeInt }),
   error: ErrorPayload,
   heartbeat: Heartbeat,
 } as const;

@@ -3,7 +3,7 @@ import { AgentStatus, AgentType, CommandStatus, Limits, OutputStream, Priority }
 import { ErrorCode } from '../errors.js';
 
 /** Builds a string-literal union schema from an `as const` object of names. */
-function literals<T extends Record<string, string>>(names: T) {
+export function literals<T extends Record<string, string>>(names: T) {
   return Type.Union(Object.values(names).map((v) => Type.Literal(v as T[keyof T])));
 }
 
@@ -46,6 +46,12 @@ export const AgentInfo = Type.Object({
   lastSeenAt: Type.Optional(Millis),
   currentCommandId: Type.Optional(Type.Union([Id, Type.Null()])),
   queueLength: Type.Optional(NonNegativeInt),
+  /** AI agents: the session the next prompt continues (protocol 1.x). */
+  sessionId: Type.Optional(Id),
+  /** AI agents: the working directory the CLI runs in. */
+  cwd: Type.Optional(Type.String({ maxLength: 4096 })),
+  /** AI agents: the model asked for, or the one the CLI last reported. */
+  model: Type.Optional(Type.String({ maxLength: 128 })),
 });
 export type AgentInfo = Static<typeof AgentInfo>;
 

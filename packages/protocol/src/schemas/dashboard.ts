@@ -4,6 +4,8 @@ import {
   AgentInfo, CommandStatusSchema, CommandText, ErrorPayload, Heartbeat, Id, Millis, Name,
   NonNegativeInt, OutputStreamSchema, Position, PrioritySchema, Sequence, Text, TimeoutMs, Token,
 } from './common.js';
+import { MaxCostUsd, MaxTokens } from './agent.js';
+import { StopReasonSchema, TraceEvent, UsageTotals } from './trace.js';
 
 /** Payload schemas of what a dashboard may send, by message type. */
 export const DashboardToServer = {
@@ -24,6 +26,13 @@ export const DashboardToServer = {
     timeoutMs: Type.Optional(TimeoutMs),
     /** Client-chosen id echoed on the `queued` status or the error, to match answers to requests. */
     requestId: Type.Optional(Id),
+    /** AI agents (1.x): budgets; the run is stopped once its usage passes one. */
+    maxTokens: Type.Optional(MaxTokens),
+    maxCostUsd: Type.Optional(MaxCostUsd),
+    /** AI agents (1.x): start a new session instead of continuing the agent's current one. */
+    newSession: Type.Optional(Type.Boolean()),
+    /** AI agents (1.x): continue this session instead of the agent's current one. */
+    sessionId: Type.Optional(Id),
   }),
   /** Interrupts a running command, or cancels a queued one. */
   'command:interrupt': Type.Object({ commandId: Id, requestId: Type.Optional(Id) }),
@@ -58,6 +67,14 @@ export const CommandStatusPayload = Type.Object({
   finishedAt: Type.Optional(Millis),
   /** On a final status: the sequence of the command's last output chunk (0 = none), so a reader knows it has all. */
   lastSequence: Type.Optional(NonNegativeInt),
+  /** AI agents (1.x): the session the run used. */
+  sessionId: Type.Optional(Id),
+  /** AI agents (1.x), on final statuses: why the run ended. */
+  stopReason: Type.Optional(StopReasonSchema),
+  /** AI agents (1.x), on final statuses: the run's token and cost totals. */
+  usage: Type.Optional(UsageTotals),
+  /** AI agents (1.x), on final statuses: sequence of the last trace event (0 = none). */
+  lastTraceSequence: Type.Optional(NonNegativeInt),
 });
 
 /** Payload schemas of what the server sends to dashboards, by message type. */
@@ -84,6 +101,8 @@ export const ServerToDashboard = {
     sequence: Sequence,
   }),
   'command:status': CommandStatusPayload,
+  /** A structured event of an AI run (1.x), stored and carrying a `position` like terminal:output. */
+  'trace:event': Type.Object({ commandId: Id, agentId: Id, sequence: Sequence, event: TraceEvent }),
   'command:queue': Type.Object({ agentId: Id, queue: Type.Array(QueueEntry) }),
   /** This dashboard was too slow: output from `fromSequence` up to `nextSequence - 1` was dropped. */
   'output:gap': Type.Object({

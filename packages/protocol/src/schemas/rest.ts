@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import {
   AgentInfo, CommandStatusSchema, Id, Millis, Name, NonNegativeInt, OutputStreamSchema, PrioritySchema, Sequence,
 } from './common.js';
+import { StopReasonSchema, TraceEvent, UsageTotals } from './trace.js';
 
 /**
  * Response shapes of the REST history API (docs/api.md), shared by the server that builds them and
@@ -25,6 +26,11 @@ export const HistoryCommand = Type.Object({
   /** Highest output sequence stored. */
   lastSequence: NonNegativeInt,
   history: Type.Array(Type.Object({ status: CommandStatusSchema, at: Millis })),
+  /** AI agents (1.x): the session the run used, why it ended, its totals, its last trace sequence. */
+  sessionId: Type.Optional(Id),
+  stopReason: Type.Optional(StopReasonSchema),
+  usage: Type.Optional(UsageTotals),
+  lastTraceSequence: Type.Optional(NonNegativeInt),
 });
 export type HistoryCommand = Static<typeof HistoryCommand>;
 
@@ -52,6 +58,56 @@ export const OutputPageResponse = Type.Object({
   complete: Type.Boolean(),
 });
 export type OutputPageResponse = Static<typeof OutputPageResponse>;
+
+/** GET /api/commands/:id/trace: the command's trace events in sequence order, paged like output. */
+export const StoredTraceEvent = Type.Object({ sequence: Sequence, event: TraceEvent });
+export const TracePageResponse = Type.Object({
+  commandId: Id,
+  status: CommandStatusSchema,
+  events: Type.Array(StoredTraceEvent),
+  /** Highest trace sequence stored. */
+  lastSequence: NonNegativeInt,
+  /** The command is final and these events reach its last stored sequence. */
+  complete: Type.Boolean(),
+});
+export type TracePageResponse = Static<typeof TracePageResponse>;
+
+/** Token and cost totals of a group of commands. */
+export const UsageSum = Type.Object({
+  commands: NonNegativeInt,
+  inputTokens: NonNegativeInt,
+  outputTokens: NonNegativeInt,
+  cacheReadTokens: NonNegativeInt,
+  cacheWriteTokens: NonNegativeInt,
+  /** Sum of the known costs (commands with an unknown cost count as 0, see `unpricedCommands`). */
+  costUsd: Type.Number({ minimum: 0 }),
+  /** The part of costUsd that was estimated from the price table rather than reported by a CLI. */
+  estimatedCostUsd: Type.Number({ minimum: 0 }),
+  /** Commands whose cost is unknown (no reported cost and a model not in the price table). */
+  unpricedCommands: NonNegativeInt,
+});
+export type UsageSum = Static<typeof UsageSum>;
+
+/** GET /api/usage?agentId=&since=&until=: totals overall, per agent, per UTC day and per command. */
+export const UsageResponse = Type.Object({
+  since: Type.Optional(Millis),
+  until: Type.Optional(Millis),
+  total: UsageSum,
+  byAgent: Type.Array(Type.Object({ agentId: Id, ...UsageSum.properties })),
+  /** `day` is the UTC date, YYYY-MM-DD, of the command's finish. */
+  byDay: Type.Array(Type.Object({ day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), ...UsageSum.properties })),
+  byCommand: Type.Array(
+    Type.Object({
+      commandId: Id,
+      agentId: Id,
+      finishedAt: Type.Optional(Millis),
+      sessionId: Type.Optional(Id),
+      model: Type.Optional(Type.String({ maxLength: 128 })),
+      ...UsageTotals.properties,
+    }),
+  ),
+});
+export type UsageResponse = Static<typeof UsageResponse>;
 
 export const AuditEntryResponse = Type.Object({
   id: NonNegativeInt,
