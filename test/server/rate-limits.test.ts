@@ -32,6 +32,11 @@ describe('rate limits per dashboard connection', () => {
     for (let i = 1; i <= 11; i++) socket.send('command:request', { agentId: 'ghost', command: 'ls', priority: 'low', requestId: `r${i}` });
     const eleventh = await socket.waitFor('error', (p) => p.requestId === 'r11');
     expect(eleventh.payload).toMatchObject({ code: 'RATE_LIMIT', recoverable: true });
+    // It says when the next request will be accepted: a minute after the first of the ten.
+    const retryAfterMs = (eleventh.payload.details as { retryAfterMs: number }).retryAfterMs;
+    expect(retryAfterMs).toBeGreaterThan(50_000);
+    expect(retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect(eleventh.payload.message).toContain(`the next is allowed in ${Math.ceil(retryAfterMs / 1000)} s`);
     expect(errorsOf(socket.messages, 'AGENT_OFFLINE').map((m) => m.payload.requestId)).toEqual(
       Array.from({ length: 10 }, (_, i) => `r${i + 1}`),
     );

@@ -4,7 +4,7 @@ import { SlidingWindow } from './sliding-window.js';
 
 export type LimitVerdict =
   | { ok: true }
-  | { ok: false; code: typeof ErrorCode.RATE_LIMIT; message: string; close?: number };
+  | { ok: false; code: typeof ErrorCode.RATE_LIMIT; message: string; close?: number; retryAfterMs?: number };
 
 /**
  * The spec's per-connection rate limits for one dashboard: 100 messages/s, 10 command requests per
@@ -32,9 +32,12 @@ export class DashboardLimits {
     return this.refuse(now, `over ${this.messages.limit} messages per second`);
   }
 
+  /** A refused request says when the next one will be accepted, so a user is not left guessing. */
   command(now: number): LimitVerdict {
     if (this.commands.take(now)) return { ok: true };
-    return this.refuse(now, `over ${this.commands.limit} command requests per minute`);
+    const retryAfterMs = this.commands.retryAfterMs(now);
+    const verdict = this.refuse(now, `over ${this.commands.limit} command requests per minute; the next is allowed in ${Math.ceil(retryAfterMs / 1000)} s`);
+    return verdict.ok ? verdict : { ...verdict, retryAfterMs };
   }
 
   heartbeat(now: number): LimitVerdict {

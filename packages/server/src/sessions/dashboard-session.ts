@@ -91,7 +91,10 @@ export class DashboardSession implements EventSink {
   }
 
   private refuse(verdict: Exclude<LimitVerdict, { ok: true }>, requestId?: string): void {
-    this.sendText(errorText(verdict.code, verdict.message, requestId === undefined ? {} : { requestId }));
+    this.sendText(errorText(verdict.code, verdict.message, {
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(verdict.retryAfterMs === undefined ? {} : { details: { retryAfterMs: verdict.retryAfterMs } }),
+    }));
     if (verdict.close !== undefined) {
       this.log.warn({ sub: this.token?.sub, remote: this.remote }, 'closing an abusive dashboard');
       this.close(verdict.close, 'rate limit abuse');

@@ -25,4 +25,16 @@ describe('SlidingWindow', () => {
     expect(accepted).toBe(1_000_000);
     expect(w.take(2_600)).toBe(true); // two windows later everything is forgotten
   });
+
+  it('says how long until a refused event would fit', () => {
+    const w = new SlidingWindow(3, 60_000);
+    expect(w.take(1_000)).toBe(true);
+    expect(w.take(2_000)).toBe(true);
+    expect(w.take(5_000)).toBe(true);
+    expect(w.take(10_000)).toBe(false);
+    // The oldest of the three leaves the window at 61,000.
+    expect(w.retryAfterMs(10_000)).toBe(51_000);
+    expect(w.take(60_999)).toBe(false);
+    expect(w.take(10_000 + w.retryAfterMs(10_000))).toBe(true);
+  });
 });

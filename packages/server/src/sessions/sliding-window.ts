@@ -39,4 +39,10 @@ export class SlidingWindow {
     this.current++;
     return true;
   }
+
+  /** After a refused `take`: how long until one more event fits (exact for the ring, an upper bound otherwise). */
+  retryAfterMs(now: number): number {
+    if (this.times) return Math.max(0, Math.ceil((this.times[this.next] as number) + this.windowMs - now));
+    return Math.max(0, Math.ceil(this.windowStart + this.windowMs - now));
+  }
 }
