@@ -1,7 +1,4 @@
-import type { AgentType, CommandStatus, OutputStream, Priority } from '@onsembl/protocol';
-
-type CostSource = 'reported' | 'estimated'; // PROTO-PENDING
-type StopReason = string; // PROTO-PENDING
+import type { AgentType, CommandStatus, CostSource, OutputStream, Priority, StopReason } from '@onsembl/protocol';
 
 /** What the server keeps about an agent between connections. */
 export interface AgentRecord {
