@@ -57,7 +57,7 @@ describe('client against a real server', () => {
     using client = clientFor(server, 'not-a-valid-token');
     client.connect();
     await waitFor('auth failure', () => client.status.reason === 'auth-failed');
-    expect(client.status).toMatchObject({ state: 'DISCONNECTED', manualReconnectRequired: false, nextRetryAt: null });
+    expect(client.status).toMatchObject({ state: 'DISCONNECTED', offerManualReconnect: false, nextRetryAt: null });
     client.setToken(await server.token('dashboard', 'tester'));
     client.reconnect();
     await waitFor('CONNECTED', () => client.state === 'CONNECTED');

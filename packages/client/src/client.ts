@@ -97,6 +97,11 @@ export class OnsemblClient {
     this.#connection.reconnect();
   }
 
+  /** The network may be back (online, visible, focused): skip the wait for the scheduled retry. */
+  retrySoon(): void {
+    this.#connection.retrySoon();
+  }
+
   close(): void {
     this.#connection.close();
   }

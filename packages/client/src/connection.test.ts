@@ -79,7 +79,7 @@ describe('connecting', () => {
 });
 
 describe('reconnect schedule', () => {
-  it('retries at once after a disconnect, then after 1, 2, 4, 8 s, and stops after 5 failures', () => {
+  it('retries at once after a disconnect, then after 1, 2, 4, 8 s; after 5 failures it offers a manual reconnect and keeps trying', () => {
     const { client, states } = makeClient();
     client.connect();
     connectLast();
@@ -93,6 +93,7 @@ describe('reconnect schedule', () => {
       FakeSocket.last.drop();
       const { nextRetryAt, failures } = client.status;
       expect(failures).toBe(failure);
+      expect(client.status.offerManualReconnect).toBe(false);
       const wait = (nextRetryAt ?? 0) - Date.now();
       waits.push(wait);
       const before = FakeSocket.instances.length;
@@ -104,28 +105,62 @@ describe('reconnect schedule', () => {
     }
     expect(waits).toEqual([1_000, 2_000, 4_000, 8_000]);
 
-    FakeSocket.last.drop();
-    expect(client.status).toMatchObject({ state: 'DISCONNECTED', reason: 'gave-up', manualReconnectRequired: true, failures: 5, nextRetryAt: null });
-    const count = FakeSocket.instances.length;
-    vi.advanceTimersByTime(3_600_000);
-    expect(FakeSocket.instances).toHaveLength(count);
-    expect(states).toEqual(['CONNECTING', 'CONNECTED', 'RECONNECTING', 'DISCONNECTED']);
+    // spec: "After 5 failures, show manual reconnect option". It does not give up: a long outage
+    // still ends with a connection, at the longest delays (16 s, then 30 s from then on).
+    for (const [failures, wait] of [[5, 16_000], [6, 30_000], [7, 30_000], [8, 30_000]] as const) {
+      FakeSocket.last.drop();
+      expect(client.status).toMatchObject({ state: 'RECONNECTING', failures, offerManualReconnect: true, nextRetryAt: Date.now() + wait });
+      const before = FakeSocket.instances.length;
+      vi.advanceTimersByTime(wait);
+      expect(FakeSocket.instances).toHaveLength(before + 1);
+    }
+    FakeSocket.last.open().ack();
+    expect(client.status).toMatchObject({ state: 'CONNECTED', offerManualReconnect: false });
+    expect(states).toEqual(['CONNECTING', 'CONNECTED', 'RECONNECTING', 'CONNECTED']);
   });
 
-  it('tries again on a manual reconnect() after giving up, with a fresh failure count', () => {
+  it('a manual reconnect() tries at once with a fresh failure count', () => {
     const { client, states } = makeClient();
     client.connect();
     for (let i = 0; i < 5; i++) {
       FakeSocket.last.drop();
       vi.advanceTimersByTime(client.nextRetryAt === null ? 0 : client.nextRetryAt - Date.now());
     }
-    expect(client.status).toMatchObject({ state: 'DISCONNECTED', manualReconnectRequired: true });
+    FakeSocket.last.drop();
+    expect(client.status).toMatchObject({ state: 'RECONNECTING', offerManualReconnect: true, failures: 6 });
     const count = FakeSocket.instances.length;
     client.reconnect();
     expect(FakeSocket.instances).toHaveLength(count + 1);
-    expect(client.status).toMatchObject({ state: 'CONNECTING', failures: 0, manualReconnectRequired: false, reason: null });
+    expect(client.status).toMatchObject({ state: 'RECONNECTING', failures: 0, offerManualReconnect: false, nextRetryAt: null });
     FakeSocket.last.open().ack();
-    expect(states).toEqual(['CONNECTING', 'RECONNECTING', 'DISCONNECTED', 'CONNECTING', 'CONNECTED']);
+    expect(states).toEqual(['CONNECTING', 'RECONNECTING', 'CONNECTED']);
+  });
+
+  it('retrySoon() (the network may be back) skips the wait but keeps the schedule, and does nothing otherwise', () => {
+    const { client } = makeClient();
+    client.retrySoon(); // never connected: nothing to hurry
+    expect(FakeSocket.instances).toHaveLength(0);
+    client.connect();
+    client.retrySoon(); // an attempt is in flight: no second socket
+    expect(FakeSocket.instances).toHaveLength(1);
+    for (let i = 0; i < 6; i++) {
+      FakeSocket.last.drop();
+      vi.advanceTimersByTime(client.nextRetryAt === null ? 0 : client.nextRetryAt - Date.now());
+    }
+    FakeSocket.last.drop();
+    expect(client.status).toMatchObject({ failures: 7, nextRetryAt: Date.now() + 30_000 });
+    const count = FakeSocket.instances.length;
+    client.retrySoon();
+    expect(FakeSocket.instances).toHaveLength(count + 1);
+    expect(client.status).toMatchObject({ state: 'RECONNECTING', failures: 7, nextRetryAt: null });
+    // The hint was wrong: the next wait is still the longest one, not 1 s.
+    FakeSocket.last.drop();
+    expect(client.status).toMatchObject({ failures: 8, nextRetryAt: Date.now() + 30_000 });
+    // The scheduled retry it replaced does not fire as well.
+    vi.advanceTimersByTime(29_999);
+    expect(FakeSocket.instances).toHaveLength(count + 1);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances).toHaveLength(count + 2);
   });
 
   it('waits 1 s (not 0) after a failed first connect', () => {
@@ -222,7 +257,7 @@ describe('reconnect schedule', () => {
     const socket = connectLast();
     client.close();
     expect(socket.closedWith?.code).toBe(1000);
-    expect(client.status).toMatchObject({ state: 'DISCONNECTED', reason: 'closed', manualReconnectRequired: false });
+    expect(client.status).toMatchObject({ state: 'DISCONNECTED', reason: 'closed', offerManualReconnect: false });
     vi.advanceTimersByTime(600_000);
     expect(FakeSocket.instances).toHaveLength(1);
   });
@@ -237,7 +272,7 @@ describe('authentication failures', () => {
     const { client, states } = makeClient();
     client.connect();
     fail(FakeSocket.last.open());
-    expect(client.status).toMatchObject({ state: 'DISCONNECTED', reason: 'auth-failed', nextRetryAt: null, manualReconnectRequired: false });
+    expect(client.status).toMatchObject({ state: 'DISCONNECTED', reason: 'auth-failed', nextRetryAt: null, offerManualReconnect: false });
     vi.advanceTimersByTime(600_000);
     expect(FakeSocket.instances).toHaveLength(1);
     expect(states).toEqual(['CONNECTING', 'DISCONNECTED']);

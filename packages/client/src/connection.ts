@@ -45,7 +45,7 @@ const AUTH_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.authFailed, Clo
 export class Connection {
   #status: ConnectionStatus = {
     state: ConnectionState.DISCONNECTED, failures: 0, nextRetryAt: null, reason: 'closed',
-    manualReconnectRequired: false, lastError: null, tokenExpiresAt: null,
+    offerManualReconnect: false, lastError: null, tokenExpiresAt: null,
   };
   #socket: WebSocketLike | null = null;
   #acked = false;
@@ -95,7 +95,7 @@ export class Connection {
   /** Starts connecting unless already connected or trying. */
   connect(): void {
     if (this.#status.state !== ConnectionState.DISCONNECTED) return;
-    this.#update({ state: ConnectionState.CONNECTING, failures: 0, reason: null, manualReconnectRequired: false, nextRetryAt: null });
+    this.#update({ state: ConnectionState.CONNECTING, failures: 0, reason: null, offerManualReconnect: false, nextRetryAt: null });
     this.#open();
   }
 
@@ -105,7 +105,19 @@ export class Connection {
     this.#retry.clear();
     this.#detach(CloseCode.normal, 'manual reconnect');
     const state = this.#status.state === ConnectionState.RECONNECTING ? ConnectionState.RECONNECTING : ConnectionState.CONNECTING;
-    this.#update({ state, failures: 0, reason: null, manualReconnectRequired: false, nextRetryAt: null });
+    this.#update({ state, failures: 0, reason: null, offerManualReconnect: false, nextRetryAt: null });
+    this.#open();
+  }
+
+  /**
+   * A hint that the network may be back (the browser went online, the tab became visible or got
+   * focus): while waiting for a scheduled retry, try now. The failure count is kept, so a hint that
+   * was wrong costs one attempt and the schedule goes on where it was.
+   */
+  retrySoon(): void {
+    if (this.#status.state !== ConnectionState.RECONNECTING || !this.#retry.armed) return;
+    this.#retry.clear();
+    this.#update({ nextRetryAt: null });
     this.#open();
   }
 
@@ -113,7 +125,7 @@ export class Connection {
   close(): void {
     this.#retry.clear();
     this.#detach(CloseCode.normal, 'client closed');
-    this.#update({ state: ConnectionState.DISCONNECTED, reason: 'closed', nextRetryAt: null, manualReconnectRequired: false });
+    this.#update({ state: ConnectionState.DISCONNECTED, reason: 'closed', nextRetryAt: null, offerManualReconnect: false });
     this.hooks.lost(new ClientError('CLOSED', 'the client was closed'));
   }
 
@@ -202,7 +214,7 @@ export class Connection {
     // With stableAfterMs 0 every acknowledged connection counts as healthy at once.
     if (opts.stableAfterMs > 0) this.#stable.set(opts.stableAfterMs, () => this.#update({ failures: 0 }));
     this.#update({
-      state: ConnectionState.CONNECTED, nextRetryAt: null, reason: null, manualReconnectRequired: false,
+      state: ConnectionState.CONNECTED, nextRetryAt: null, reason: null, offerManualReconnect: false,
       lastError: null, tokenExpiresAt: ack.tokenExpiresAt ?? null, ...(opts.stableAfterMs > 0 ? {} : { failures: 0 }),
     });
     this.hooks.connected(ack, resumed);
@@ -236,15 +248,13 @@ export class Connection {
   #attemptFailed(why: string): void {
     const failures = this.#status.failures + 1;
     const { policy, clock, random } = this.opts;
-    if (failures >= policy.maxFailures) {
-      this.#update({
-        state: ConnectionState.DISCONNECTED, failures, nextRetryAt: null, reason: 'gave-up',
-        manualReconnectRequired: true, lastError: why,
-      });
-      return;
-    }
+    // Never give up: an outage of any length ends with a connection, without a click. Past
+    // `maxFailures` the delay stays at its longest and a manual reconnect is offered beside it.
     const delay = retryDelayMs(failures, random, policy);
-    this.#update({ state: ConnectionState.RECONNECTING, failures, nextRetryAt: clock.now() + delay, lastError: why });
+    this.#update({
+      state: ConnectionState.RECONNECTING, failures, nextRetryAt: clock.now() + delay, lastError: why,
+      offerManualReconnect: failures >= policy.maxFailures,
+    });
     this.#retry.set(delay, () => {
       this.#update({ nextRetryAt: null });
       this.#open();
@@ -257,7 +267,7 @@ export class Connection {
     this.hooks.lost(new ClientError('CONNECTION_LOST', `authentication failed: ${why}`));
     this.#update({
       state: ConnectionState.DISCONNECTED, nextRetryAt: null, reason: 'auth-failed' satisfies DisconnectReason,
-      manualReconnectRequired: false, lastError: why,
+      offerManualReconnect: false, lastError: why,
     });
   }
 

@@ -13,8 +13,6 @@ export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionSt
 export type DisconnectReason =
   /** Never connected yet, or `close()` was called. */
   | 'closed'
-  /** `maxFailures` attempts in a row failed: automatic retries stopped, offer `reconnect()`. */
-  | 'gave-up'
   /** The token was refused (AUTH_FAILED, close 4001/4003): ask for a new one, then `setToken` + `reconnect()`. */
   | 'auth-failed';
 
@@ -27,8 +25,11 @@ export interface ConnectionStatus {
   nextRetryAt: number | null;
   /** Set when DISCONNECTED. */
   reason: DisconnectReason | null;
-  /** True when automatic retries have stopped and only `reconnect()` will try again. */
-  manualReconnectRequired: boolean;
+  /**
+   * spec "After 5 failures, show manual reconnect option": true once `maxFailures` attempts in a row
+   * failed. Automatic retries go on (at the longest delay, with jitter); the UI offers `reconnect()`.
+   */
+  offerManualReconnect: boolean;
   /** Human-readable cause of the last failure or disconnection, for display. */
   lastError: string | null;
   /** Server's token expiry from the last `connection:ack` or `token:refreshed`. */

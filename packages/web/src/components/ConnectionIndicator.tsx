@@ -1,4 +1,3 @@
-import { Reconnect } from '@onsembl/protocol';
 import type { ConnectionStatus } from '@onsembl/client';
 import { useNow } from '../state/hooks.js';
 import { secondsUntil } from '../ui/format.js';
@@ -12,9 +11,9 @@ interface Props {
 
 const RENEW_BEFORE_MS = 10 * 60_000;
 
-/** Always visible: the client's state, the countdown to the next retry, and Reconnect when retries stopped. */
+/** Always visible: the client's state, the countdown to the next retry, and Retry now / Reconnect. */
 export function ConnectionIndicator({ status, onReconnect, onRenewToken }: Props) {
-  const { state, nextRetryAt, failures, manualReconnectRequired, reason, tokenExpiresAt } = status;
+  const { state, nextRetryAt, failures, offerManualReconnect, reason, tokenExpiresAt } = status;
   // Tick fast for the retry countdown, slowly to notice that the token is about to expire.
   const now = useNow(nextRetryAt !== null || tokenExpiresAt !== null, nextRetryAt !== null ? 250 : 15_000);
   const expiresSoon = state === 'CONNECTED' && tokenExpiresAt !== null && tokenExpiresAt - now < RENEW_BEFORE_MS;
@@ -32,10 +31,10 @@ export function ConnectionIndicator({ status, onReconnect, onRenewToken }: Props
       )}
       {nextRetryAt !== null && (
         <span className="connection-countdown" data-testid="retry-countdown">
-          retry in {secondsUntil(nextRetryAt, now)} s{failures > 0 ? ` (attempt ${failures + 1} of ${Reconnect.maxFailures})` : ''}
+          retry in {secondsUntil(nextRetryAt, now)} s{failures > 0 ? ` (attempt ${failures + 1})` : ''}
         </span>
       )}
-      {(manualReconnectRequired || (state === 'DISCONNECTED' && reason === 'closed') || nextRetryAt !== null) && (
+      {(offerManualReconnect || (state === 'DISCONNECTED' && reason === 'closed') || nextRetryAt !== null) && (
         <button type="button" className="small" onClick={onReconnect} data-testid="reconnect">
           {nextRetryAt !== null ? 'Retry now' : 'Reconnect'}
         </button>
@@ -50,7 +49,7 @@ export function ConnectionIndicator({ status, onReconnect, onRenewToken }: Props
 }
 
 function describe(status: ConnectionStatus): string | null {
-  if (status.state === 'DISCONNECTED' && status.reason === 'gave-up') return `gave up after ${status.failures} failed attempts`;
+  if (status.offerManualReconnect) return `${status.failures} attempts failed; still trying`;
   if (status.state === 'DISCONNECTED' && status.reason === 'auth-failed') return 'token refused';
   return null;
 }

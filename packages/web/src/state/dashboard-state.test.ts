@@ -4,7 +4,7 @@ import { agentColors, PALETTE } from '../ui/agent-colors.js';
 import { historyOf, initialState, queueOf, reduce, runningCommand, type DashboardAction, type DashboardState } from './dashboard-state.js';
 
 const connection: ConnectionStatus = {
-  state: 'CONNECTED', failures: 0, nextRetryAt: null, reason: null, manualReconnectRequired: false, lastError: null, tokenExpiresAt: null,
+  state: 'CONNECTED', failures: 0, nextRetryAt: null, reason: null, offerManualReconnect: false, lastError: null, tokenExpiresAt: null,
 };
 const agent = { id: 'a1', name: 'alpha', type: 'shell', status: 'online' } as const;
 const apply = (...actions: DashboardAction[]): DashboardState => actions.reduce(reduce, initialState(connection));

@@ -47,7 +47,26 @@ export function createSession(token: string): Session {
       () => undefined, // the live view works without it; the History view reports API errors
     );
   });
-  return { client, history, store, terminals, dispose: [seed] };
+  return { client, history, store, terminals, dispose: [seed, retryWhenTheNetworkMayBeBack(client)] };
+}
+
+/**
+ * A laptop that wakes, a phone that comes back to the tab, a network that returns: try at once
+ * instead of waiting out a 30 s backoff step (the client ignores this unless a retry is pending).
+ */
+function retryWhenTheNetworkMayBeBack(client: OnsemblClient): () => void {
+  const hint = () => client.retrySoon();
+  const visible = () => {
+    if (document.visibilityState === 'visible') hint();
+  };
+  window.addEventListener('online', hint);
+  window.addEventListener('focus', hint);
+  document.addEventListener('visibilitychange', visible);
+  return () => {
+    window.removeEventListener('online', hint);
+    window.removeEventListener('focus', hint);
+    document.removeEventListener('visibilitychange', visible);
+  };
 }
 
 export function disposeSession(session: Session): void {
