@@ -101,6 +101,12 @@ export const Limits = {
   traceSummaryMaxChars: 512,
   /** A unified diff of a file change. */
   traceDiffMaxChars: 16 * 1024,
+  /**
+   * The most one trace event (`trace:event.event`) takes as JSON, in UTF-8 bytes; a larger one is
+   * refused with INVALID_MESSAGE. Each field's own limit keeps a well-formed event under it,
+   * escapes included; it bounds what the free-form `tool_call.input` can carry.
+   */
+  traceEventMaxBytes: 128 * 1024,
   /** Trace events an agent keeps unacknowledged per command; beyond it the oldest are dropped with a notice. */
   traceUnackedMax: 10_000,
 } as const;

@@ -32,6 +32,11 @@ export const CloseCode = {
   policyViolation: 1008,
   /** Message over Limits.maxMessageBytes (ws raises it itself). */
   messageTooBig: 1009,
+  /**
+   * Agent endpoint: the server could not store what this agent sent (a store write failed). The
+   * agent reconnects and resends everything not yet acknowledged.
+   */
+  serverError: 1011,
   /** A dashboard so far behind that even its non-droppable messages overflow: reconnect and resume. */
   tooSlow: 1013,
   /** Closed by the client itself: no connection:ack within its connect timeout. */

@@ -53,6 +53,20 @@ describe('trace:event', () => {
     expect(parseAgentMessage.parse(wire('trace:event', { commandId: 'c1', sequence: 0, event: events[1] }))).toMatchObject({ ok: false });
   });
 
+  it('keeps the largest well-formed events under traceEventMaxBytes, escapes included', () => {
+    const escaped = (n: number) => '\u0001'.repeat(n); // six bytes each as JSON
+    const worst: TraceEvent[] = [
+      { kind: 'message', at, text: escaped(Limits.traceTextMaxChars) },
+      { kind: 'file_change', at, path: escaped(4096), change: 'modify', diff: escaped(Limits.traceDiffMaxChars), toolId: 'x'.repeat(128) },
+      { kind: 'tool_result', at, toolId: 'x'.repeat(128), ok: true, output: escaped(Limits.traceToolOutputMaxChars), outputBytes: 1, truncated: true },
+      {
+        kind: 'tool_call', at, toolId: 'x'.repeat(128), name: escaped(256), input: escaped(Limits.traceInputMaxChars),
+        inputTruncated: true, summary: escaped(Limits.traceSummaryMaxChars),
+      },
+    ];
+    for (const event of worst) expect(Buffer.byteLength(JSON.stringify(event)), event.kind).toBeLessThan(Limits.traceEventMaxBytes);
+  });
+
   it('keeps the largest event far under the 1 MB message limit, escapes included', () => {
     const worst = '\u0001'.repeat(Limits.traceTextMaxChars); // six bytes each as JSON
     const size = Buffer.byteLength(JSON.stringify(envelope('trace:event', { commandId: 'c', sequence: 1, event: { kind: 'message', at, text: worst } })));

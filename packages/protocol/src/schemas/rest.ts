@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import {
   AgentInfo, CommandStatusSchema, Id, Millis, Name, NonNegativeInt, OutputStreamSchema, PrioritySchema, Sequence,
 } from './common.js';
+import { MaxCostUsd, MaxTokens } from './agent.js';
 import { StopReasonSchema, TraceEvent, UsageTotals } from './trace.js';
 
 /**
@@ -31,6 +32,11 @@ export const HistoryCommand = Type.Object({
   stopReason: Type.Optional(StopReasonSchema),
   usage: Type.Optional(UsageTotals),
   lastTraceSequence: Type.Optional(NonNegativeInt),
+  /** AI agents (1.x): the budgets and the session choice of the request, and the session it was asked to continue. */
+  maxTokens: Type.Optional(MaxTokens),
+  maxCostUsd: Type.Optional(MaxCostUsd),
+  newSession: Type.Optional(Type.Boolean()),
+  resumeSessionId: Type.Optional(Id),
 });
 export type HistoryCommand = Static<typeof HistoryCommand>;
 
@@ -94,18 +100,21 @@ export const UsageResponse = Type.Object({
   until: Type.Optional(Millis),
   total: UsageSum,
   byAgent: Type.Array(Type.Object({ agentId: Id, ...UsageSum.properties })),
-  /** `day` is the UTC date, YYYY-MM-DD, of the command's finish. */
+  /** `day` is the UTC date, YYYY-MM-DD, of the command's `queuedAt` (the filter's time too). */
   byDay: Type.Array(Type.Object({ day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), ...UsageSum.properties })),
   byCommand: Type.Array(
     Type.Object({
       commandId: Id,
       agentId: Id,
+      queuedAt: Millis,
       finishedAt: Type.Optional(Millis),
       sessionId: Type.Optional(Id),
       model: Type.Optional(Type.String({ maxLength: 128 })),
       ...UsageTotals.properties,
     }),
   ),
+  /** byCommand is newest first, at most `limit`; the cursor of its next page, passed back as `cursor`. */
+  next: Type.Optional(Type.String()),
 });
 export type UsageResponse = Static<typeof UsageResponse>;
 
