@@ -14,6 +14,7 @@ import { Broadcaster } from './core/broadcaster.js';
 import { Retention } from './core/retention.js';
 import { EventLog } from './core/event-log.js';
 import { OutputPipeline } from './core/output-pipeline.js';
+import { TracePipeline } from './core/trace-pipeline.js';
 import { Registry } from './core/registry.js';
 import { Scheduler } from './core/scheduler.js';
 import { createRequestHandler } from './http/request-handler.js';
@@ -60,12 +61,16 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const store = input.store ?? new SqliteStore(join(options.dataDir, 'onsembl.db'));
   const bus = input.bus ?? new MemoryBus();
   const pipeline = new OutputPipeline(store, logger);
-  const eventLog = await EventLog.open(store, logger, () => pipeline.flush());
+  // The scheduler, made below, asks the agents whose trace a failed write lost to resend it.
+  const tracePipeline = new TracePipeline(store, logger, (commandIds) => scheduler.traceLost(commandIds));
+  const eventLog = await EventLog.open(store, logger, async () => {
+    await Promise.all([pipeline.flush(), tracePipeline.flush()]);
+  });
   const broadcaster = new Broadcaster(bus, eventLog);
   await broadcaster.start();
-  const registry = new Registry(store, broadcaster);
+  const registry = new Registry(store, broadcaster, logger);
   await registry.load();
-  const scheduler = new Scheduler(store, registry, broadcaster, pipeline, {
+  const scheduler = new Scheduler(store, registry, broadcaster, pipeline, tracePipeline, {
     queueCapacity: options.queueCapacity,
     defaultTimeoutMs: options.defaultTimeoutMs,
     timeoutGraceMs: 5_000,

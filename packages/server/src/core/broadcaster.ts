@@ -1,6 +1,8 @@
 import type { ServerToDashboardMessage } from '@onsembl/protocol';
 import { BusTopic, type Bus } from '../ports/bus.js';
+import type { EventReference } from '../ports/store.js';
 import type { EventLog } from './event-log.js';
+import { traceEventText } from './trace-text.js';
 
 /** What a dashboard outbox needs to know about an output event to drop it under pressure. */
 export interface OutputMeta {
@@ -54,6 +56,17 @@ export class Broadcaster {
       this.log.record(position.offset, text);
     }
     void this.bus.publish(BusTopic.dashboardEvents, header + SEPARATOR + text);
+  }
+
+  /**
+   * Broadcasts a trace:event around the event's JSON text (serialised once, by the caller that
+   * stores it too); the event log records it by reference to the stored trace record.
+   */
+  broadcastTrace(ref: Omit<EventReference, 'timestamp'>, eventText: string): void {
+    const position = this.log.next();
+    const reference: EventReference = { ...ref, timestamp: Date.now() };
+    this.log.recordTrace(position.offset, reference);
+    void this.bus.publish(BusTopic.dashboardEvents, String(position.offset) + SEPARATOR + traceEventText(reference, eventText, position));
   }
 
   private fanOut(message: string): void {

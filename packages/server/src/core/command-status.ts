@@ -1,5 +1,13 @@
-import { CommandStatus, FINAL_COMMAND_STATUSES, type AgentToServerPayloads, type CommandStatusPayload } from '@onsembl/protocol';
-import type { CommandRecord } from '../ports/store.js';
+import {
+  CommandStatus, FINAL_COMMAND_STATUSES, type AgentToServerPayloads, type CommandStatusPayload, type UsageTotals,
+} from '@onsembl/protocol';
+import type { CommandRecord, CommandUsage } from '../ports/store.js';
+
+/** A command's usage as the protocol's UsageTotals (the model is said elsewhere). */
+export function usageTotals(usage: CommandUsage): UsageTotals {
+  const { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, costUsd, costSource } = usage;
+  return { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, costUsd, costSource };
+}
 
 /** The final status a command gets from the agent's exit report. */
 export function finalStatusOf(exit: AgentToServerPayloads['command:exit']): CommandStatus {
@@ -34,6 +42,12 @@ export function statusPayload(command: CommandRecord, requestId?: string): Comma
   if (command.signal !== undefined) payload.signal = command.signal;
   if (command.durationMs !== undefined) payload.durationMs = command.durationMs;
   if (command.message !== undefined) payload.message = command.message;
-  if (FINAL_COMMAND_STATUSES.has(command.status)) payload.lastSequence = command.lastSequence;
+  if (command.sessionId !== undefined) payload.sessionId = command.sessionId;
+  if (FINAL_COMMAND_STATUSES.has(command.status)) {
+    payload.lastSequence = command.lastSequence;
+    if (command.stopReason !== undefined) payload.stopReason = command.stopReason;
+    if (command.lastTraceSequence !== undefined) payload.lastTraceSequence = command.lastTraceSequence;
+    if (command.usage) payload.usage = usageTotals(command.usage);
+  }
   return payload;
 }

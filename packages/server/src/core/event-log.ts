@@ -1,8 +1,8 @@
 import { PROTOCOL_VERSION, type Position } from '@onsembl/protocol';
 import type { Logger } from 'pino';
-import type { ReadEvent, Store, StoredEvent } from '../ports/store.js';
-
+import type { EventReference, ReadEvent, Store, StoredEvent } from '../ports/store.js';
 import { BatchWriter } from './batch-writer.js';
+import { traceEventText } from './trace-text.js';
 
 /**
  * Gives every dashboard event the next position {epoch, offset} and stores it, in batches, so a
@@ -18,7 +18,7 @@ export class EventLog {
     private readonly store: Store,
     logger: Logger,
     last: number,
-    /** Flushes what output references point at (the output pipeline), so a read finds every chunk. */
+    /** Flushes what references point at (the output and trace pipelines), so a read finds every record. */
     private readonly flushReferenced: () => Promise<void>,
   ) {
     this.last = last;
@@ -56,6 +56,11 @@ export class EventLog {
     this.writer.add({ offset, text: '', output, createdAt: Date.now() });
   }
 
+  /** Records a trace:event by reference: its record is stored by the trace pipeline. */
+  recordTrace(offset: number, trace: EventReference): void {
+    this.writer.add({ offset, text: '', trace, createdAt: Date.now() });
+  }
+
   async flush(): Promise<void> {
     await this.flushReferenced();
     await this.writer.flush();
@@ -72,9 +77,18 @@ export class EventLog {
     return first === 0 ? from.offset === this.last : from.offset >= first - 1;
   }
 
+  /**
+   * Events after `afterOffset`, serialised. A trace event whose record is gone (purged, or its store
+   * write failed and was never repaired) reads as empty text: there is nothing to send at its offset.
+   */
   async read(afterOffset: number, limit: number): Promise<Array<{ offset: number; text: string }>> {
     const events = await this.store.readEvents(afterOffset, limit);
-    return events.map((e) => ({ offset: e.offset, text: e.output ? this.outputText(e) : e.text }));
+    return events.map((e) => ({ offset: e.offset, text: e.output ? this.outputText(e) : e.trace ? this.traceText(e) : e.text }));
+  }
+
+  private traceText(event: ReadEvent): string {
+    if (event.traceEvent === undefined || !event.trace) return '';
+    return traceEventText(event.trace, event.traceEvent, { epoch: this.store.epoch, offset: event.offset });
   }
 
   /** Rebuilds an output event from its stored chunk; a chunk retention already purged becomes a gap marker. */

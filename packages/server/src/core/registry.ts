@@ -1,4 +1,5 @@
 import { AgentStatus, toDashboard, type AgentInfo, type ServerToAgentMessage } from '@onsembl/protocol';
+import type { Logger } from 'pino';
 import type { AgentRecord, Store } from '../ports/store.js';
 import type { Broadcaster } from './broadcaster.js';
 
@@ -8,6 +9,15 @@ export interface AgentLink {
   send(message: ServerToAgentMessage): void;
   /** Closes this connection because the same identity connected again. */
   replace(): void;
+  /** Closes this connection so the agent reconnects and resends what was not acknowledged (a store write failed). */
+  reconnect(reason: string): void;
+}
+
+/** What an AI agent's runs tell about its session (any field may be absent). */
+export interface SessionUpdate {
+  sessionId?: string | undefined;
+  model?: string | undefined;
+  cwd?: string | undefined;
 }
 
 interface AgentEntry {
@@ -24,7 +34,7 @@ export class Registry {
   /** Connects and disconnects still writing to the store; their status events follow the write. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(private readonly store: Store, private readonly broadcaster: Broadcaster) {}
+  constructor(private readonly store: Store, private readonly broadcaster: Broadcaster, private readonly logger: Logger) {}
 
   /** Loads every known agent as offline (after a restart nobody is connected yet). */
   async load(): Promise<void> {
@@ -76,9 +86,10 @@ export class Registry {
     return operation;
   }
 
-  private async connectAfterStoring(record: AgentRecord, link: AgentLink): Promise<void> {
+  private async connectAfterStoring(connected: AgentRecord, link: AgentLink): Promise<void> {
+    const existing = this.agents.get(connected.id);
+    const record = keepSession(connected, existing?.record);
     await this.store.upsertAgent(record);
-    const existing = this.agents.get(record.id);
     const isNew = existing === undefined;
     if (existing?.link && existing.link !== link) existing.link.replace();
     const entry: AgentEntry = existing ?? { record, link, connectedAt: undefined, currentCommandId: null, queueLength: 0 };
@@ -99,6 +110,26 @@ export class Registry {
     await this.store.upsertAgent(entry.record);
     this.publish(entry);
     return true;
+  }
+
+  /** The AI session the agent's next prompt continues, if any. */
+  sessionOf(id: string): string | undefined {
+    return this.agents.get(id)?.record.sessionId;
+  }
+
+  /**
+   * Records what a run said about the agent's session (its session event, or its exit): kept in the
+   * agent's stored record, so the next prompt continues it even after a server restart.
+   */
+  setSession(id: string, update: SessionUpdate): void {
+    const entry = this.agents.get(id);
+    if (!entry) return;
+    const next = { ...entry.record };
+    for (const key of ['sessionId', 'model', 'cwd'] as const) if (update[key] !== undefined) next[key] = update[key];
+    if (next.sessionId === entry.record.sessionId && next.model === entry.record.model && next.cwd === entry.record.cwd) return;
+    entry.record = next;
+    this.publish(entry);
+    void this.track(this.store.upsertAgent(next)).catch((err: unknown) => this.logger.error({ err, agentId: id }, 'storing the agent session failed'));
   }
 
   setCurrentCommand(id: string, commandId: string | null): void {
@@ -136,7 +167,25 @@ export class Registry {
     };
     if (record.hostname !== undefined) info.hostname = record.hostname;
     if (record.version !== undefined) info.version = record.version;
+    if (record.sessionId !== undefined) info.sessionId = record.sessionId;
+    if (record.cwd !== undefined) info.cwd = record.cwd;
+    if (record.model !== undefined) info.model = record.model;
     if (entry.connectedAt !== undefined) info.connectedAt = entry.connectedAt;
     return info;
   }
+}
+
+/**
+ * The record of an agent that just connected: what it says about itself, and, for what it leaves
+ * out, what was known of it (an agent restarted without state still continues its session), unless
+ * it changed type (another CLI's session means nothing to it).
+ */
+function keepSession(connected: AgentRecord, known: AgentRecord | undefined): AgentRecord {
+  if (!known || known.type !== connected.type) return connected;
+  return {
+    ...connected,
+    sessionId: connected.sessionId ?? known.sessionId,
+    model: connected.model ?? known.model,
+    cwd: connected.cwd ?? known.cwd,
+  };
 }

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import {
   CommandStatus, ErrorCode, ProtocolError, toAgent, toDashboard,
-  type AgentToServerPayloads, type InterruptReason, type Priority,
+  type AgentToServerPayloads, type InterruptReason, type Priority, type ServerToAgentPayloads,
 } from '@onsembl/protocol';
 import type { Logger } from 'pino';
-import type { CommandPatch, CommandRecord, Store } from '../ports/store.js';
+import type { CommandPatch, CommandRecord, Store, TraceRecord } from '../ports/store.js';
 import type { Broadcaster } from './broadcaster.js';
 import { CommandQueue } from './command-queue.js';
 import { finalStatusOf, statusPayload } from './command-status.js';
 import type { OutputPipeline } from './output-pipeline.js';
 import type { AgentLink, Registry } from './registry.js';
+import type { TracePipeline } from './trace-pipeline.js';
 
 export interface SchedulerRequest {
   agentId: string;
@@ -18,7 +19,18 @@ export interface SchedulerRequest {
   timeoutMs?: number | undefined;
   requestId?: string | undefined;
   requestedBy: string;
+  /** AI runs: budgets, and which session to continue (default: the agent's current one). */
+  maxTokens?: number | undefined;
+  maxCostUsd?: number | undefined;
+  newSession?: boolean | undefined;
+  sessionId?: string | undefined;
 }
+
+/**
+ * Times a command's exit may be held because a failed store write lost some of its trace: each time
+ * the agent is asked to reconnect and resend. Past this it finishes with the trace that is stored.
+ */
+const MAX_TRACE_HOLDS = 3;
 
 export interface SchedulerOptions {
   queueCapacity: number;
@@ -33,6 +45,10 @@ interface InFlight {
   command: CommandRecord;
   interruptRequested: InterruptReason | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Its exit is being handled (the pipelines are flushing). */
+  exiting?: boolean;
+  /** How often its exit was held for lost trace (see MAX_TRACE_HOLDS). */
+  traceHolds?: number;
 }
 
 /**
@@ -53,6 +69,7 @@ export class Scheduler {
     private readonly registry: Registry,
     private readonly broadcaster: Broadcaster,
     private readonly pipeline: OutputPipeline,
+    private readonly tracePipeline: TracePipeline,
     private readonly options: SchedulerOptions,
     private readonly logger: Logger,
   ) {}
@@ -85,6 +102,7 @@ export class Scheduler {
         this.queueOf(command.agentId).push(command);
       } else {
         command.lastSequence = await this.store.lastOutputSequence(command.id);
+        command.lastTraceSequence = await this.store.lastTraceSequence(command.id);
         this.inFlight.set(command.agentId, { command, interruptRequested: undefined, timer: undefined });
         this.registry.setCurrentCommand(command.agentId, command.id);
       }
@@ -120,6 +138,10 @@ export class Scheduler {
       queuedAt: this.nextQueuedAt(),
       lastSequence: 0,
     };
+    if (req.maxTokens !== undefined) command.maxTokens = req.maxTokens;
+    if (req.maxCostUsd !== undefined) command.maxCostUsd = req.maxCostUsd;
+    if (req.newSession !== undefined) command.newSession = req.newSession;
+    if (req.sessionId !== undefined) command.resumeSessionId = req.sessionId;
     queue.push(command);
     this.owner.set(command.id, command.agentId);
     // Durable before anyone hears of it: "queued" means it survives a crash.
@@ -189,8 +211,13 @@ export class Scheduler {
   }
 
   private sendExecute(link: AgentLink, command: CommandRecord): void {
-    const payload: { commandId: string; command: string; timeoutMs?: number } = { commandId: command.id, command: command.command };
+    // The session is chosen now, not at request time: an earlier command may have started a new one.
+    if (command.resumeSessionId === undefined && !command.newSession) command.resumeSessionId = this.registry.sessionOf(command.agentId);
+    const payload: ServerToAgentPayloads['command:execute'] = { commandId: command.id, command: command.command };
     if (command.timeoutMs !== undefined) payload.timeoutMs = command.timeoutMs;
+    if (command.resumeSessionId !== undefined) payload.resumeSessionId = command.resumeSessionId;
+    if (command.maxTokens !== undefined) payload.maxTokens = command.maxTokens;
+    if (command.maxCostUsd !== undefined) payload.maxCostUsd = command.maxCostUsd;
     link.send(toAgent('command:execute', payload));
   }
 
@@ -201,7 +228,9 @@ export class Scheduler {
     command.status = CommandStatus.running;
     command.startedAt = Date.now();
     this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
-    void this.persist(() => this.store.updateCommand(command.id, { status: command.status, startedAt: command.startedAt }));
+    const patch: CommandPatch = { status: command.status, startedAt: command.startedAt };
+    if (command.resumeSessionId !== undefined) patch.resumeSessionId = command.resumeSessionId;
+    void this.persist(() => this.store.updateCommand(command.id, patch));
     if (command.timeoutMs !== undefined) {
       // The agent enforces the timeout itself; this is the backstop for an agent that does not.
       flight.timer = setTimeout(() => {
@@ -240,23 +269,79 @@ export class Scheduler {
     return true;
   }
 
+  /**
+   * Accepts one trace event of an AI run (its JSON text already measured by the session): dropped
+   * when a duplicate, else stored in the next batch and, unless it is a resend of one a failed write
+   * lost, broadcast. A session event makes its session the agent's current one.
+   */
+  trace(agentId: string, link: AgentLink, payload: AgentToServerPayloads['trace:event'], eventText: string): void {
+    const { commandId, sequence, event } = payload;
+    const flight = this.inFlight.get(agentId);
+    if (!flight || flight.command.id !== commandId) {
+      link.send(toAgent('command:ack', { commandId }));
+      return;
+    }
+    const command = flight.command;
+    const traces = this.tracePipeline;
+    traces.open(command.id, command.lastTraceSequence ?? 0);
+    const verdict = traces.accept(command.id, sequence, event.kind === 'usage', link);
+    if (verdict === 'duplicate') return;
+    const record: TraceRecord = { commandId, sequence, kind: event.kind, event: eventText, createdAt: Date.now() };
+    if (event.kind === 'usage' && (verdict === 'new' || traces.isNewestUsage(command.id, sequence))) {
+      const { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, costUsd, costSource, model } = event;
+      record.usage = { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, costUsd, costSource, model };
+    }
+    traces.enqueue(record, link);
+    if (verdict === 'resent') return;
+    command.lastTraceSequence = sequence;
+    if (record.usage) command.usage = record.usage;
+    if (event.kind === 'session') {
+      command.sessionId = event.sessionId;
+      this.registry.setSession(agentId, { sessionId: event.sessionId, model: event.model, cwd: event.cwd });
+    }
+    this.broadcaster.broadcastTrace({ commandId, agentId, sequence }, eventText);
+  }
+
+  /** A store write lost trace events of these commands: their agents reconnect and resend them. */
+  traceLost(commandIds: readonly string[]): void {
+    const agents = new Set(commandIds.map((id) => this.owner.get(id)).filter((a): a is string => a !== undefined));
+    for (const agentId of agents) this.registry.link(agentId)?.reconnect('the server could not store trace events: reconnect and resend');
+  }
+
   async exited(agentId: string, link: AgentLink, exit: AgentToServerPayloads['command:exit']): Promise<void> {
     const flight = this.inFlight.get(agentId);
     if (!flight || flight.command.id !== exit.commandId) {
       link.send(toAgent('command:ack', { commandId: exit.commandId }));
       return;
     }
+    if (flight.exiting) return;
+    flight.exiting = true;
+    // Every chunk and trace event of this command arrived before its exit: store them before the final state.
+    await Promise.all([this.pipeline.flush(), this.tracePipeline.flush()]);
+    flight.exiting = false;
+    if (this.inFlight.get(agentId) !== flight) return; // finished meanwhile (lost with a restarted agent)
+    const command = flight.command;
+    if (this.tracePipeline.hasHole(command.id) && (flight.traceHolds ?? 0) < MAX_TRACE_HOLDS) {
+      // Its exit is not acknowledged: the agent resends trace and exit after it reconnects.
+      flight.traceHolds = (flight.traceHolds ?? 0) + 1;
+      this.logger.warn({ commandId: command.id, holds: flight.traceHolds }, 'exit held: trace events lost by a failed store write');
+      link.reconnect('trace events of this command are not stored yet: reconnect and resend');
+      return;
+    }
     this.inFlight.delete(agentId);
     if (flight.timer) clearTimeout(flight.timer);
-    // Every chunk of this command arrived before its exit: store them before the final state.
-    await this.pipeline.flush();
-    const command = flight.command;
     const status = finalStatusOf(exit);
     const message = exit.message ?? (exit.outcome === 'timeout' ? `timed out after ${command.timeoutMs} ms` : undefined);
-    await this.finish(command, {
+    const patch: CommandPatch = {
       status, exitCode: exit.exitCode, signal: exit.signal, durationMs: exit.durationMs,
       startedAt: command.startedAt ?? Date.now() - exit.durationMs, message,
-    });
+    };
+    if (exit.stopReason !== undefined) patch.stopReason = exit.stopReason;
+    if (exit.sessionId !== undefined) {
+      patch.sessionId = exit.sessionId;
+      this.registry.setSession(agentId, { sessionId: exit.sessionId });
+    }
+    await this.finish(command, patch);
     if (status === CommandStatus.timeout) {
       this.broadcaster.broadcast(toDashboard('error', {
         code: ErrorCode.COMMAND_TIMEOUT, recoverable: true, commandId: command.id, agentId,
@@ -277,7 +362,10 @@ export class Scheduler {
   private async finish(command: CommandRecord, patch: CommandPatch): Promise<void> {
     Object.assign(command, patch, { finishedAt: Date.now() });
     this.owner.delete(command.id);
+    this.tracePipeline.forget(command.id);
     const stored: CommandPatch = { ...patch, finishedAt: command.finishedAt, lastSequence: command.lastSequence };
+    if (command.lastTraceSequence !== undefined) stored.lastTraceSequence = command.lastTraceSequence;
+    if (command.sessionId !== undefined) stored.sessionId = command.sessionId;
     // Stored before anyone hears of it, so the REST API never contradicts what a dashboard was told.
     await this.persist(() => this.store.updateCommand(command.id, stored));
     this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
@@ -336,9 +424,14 @@ export class Scheduler {
     return this.pipeline.flush();
   }
 
+  /** Resolves once every trace event received so far is stored. */
+  flushTrace(): Promise<void> {
+    return this.tracePipeline.flush();
+  }
+
   async close(): Promise<void> {
     for (const flight of this.inFlight.values()) if (flight.timer) clearTimeout(flight.timer);
-    await this.pipeline.flush();
+    await Promise.all([this.pipeline.flush(), this.tracePipeline.flush()]);
     await this.writes;
   }
 }

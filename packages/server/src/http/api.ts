@@ -2,9 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Role } from '@onsembl/protocol';
 import type { SessionContext } from '../sessions/session-context.js';
 import { getCommand, getOutput, listCommands } from './command-history.js';
+import { getTrace } from './command-trace.js';
+import { getUsage } from './usage.js';
 import { HttpError, intParam, sendJson } from './http-reply.js';
 
-const COMMAND_ROUTE = /^\/api\/commands\/([A-Za-z0-9._:@-]{1,128})(\/output)?$/;
+const COMMAND_ROUTE = /^\/api\/commands\/([A-Za-z0-9._:@-]{1,128})(\/output|\/trace)?$/;
 
 /**
  * The REST API (docs/api.md): history and audit, read-only, with the dashboard's JWT as a Bearer
@@ -27,12 +29,18 @@ export async function handleApi(ctx: SessionContext, req: IncomingMessage, res: 
     const match = COMMAND_ROUTE.exec(url.pathname);
     if (url.pathname === '/api/agents') sendJson(res, 200, { agents: ctx.registry.list() });
     else if (url.pathname === '/api/commands') await listCommands(store, url, res);
-    else if (match?.[2]) {
+    else if (match?.[2] === '/output') {
       await ctx.scheduler.flushOutput(); // what dashboards were sent is readable at once
       await getOutput(store, match[1] as string, url, res);
+    } else if (match?.[2] === '/trace') {
+      await ctx.scheduler.flushTrace();
+      await getTrace(store, match[1] as string, url, res);
     }
     else if (match) await getCommand(store, match[1] as string, res);
-    else if (url.pathname === '/api/audit') {
+    else if (url.pathname === '/api/usage') {
+      await ctx.scheduler.flushTrace(); // usage totals come from stored usage events
+      await getUsage(store, url, res);
+    } else if (url.pathname === '/api/audit') {
       const filter = {
         since: intParam(url, 'since'), until: intParam(url, 'until'), beforeId: intParam(url, 'before'),
         limit: intParam(url, 'limit', 1, 1000), actor: url.searchParams.get('actor') ?? undefined,

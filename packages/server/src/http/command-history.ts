@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import {
   CommandStatus, FINAL_COMMAND_STATUSES, type CommandListResponse, type HistoryCommand, type OutputPageResponse,
 } from '@onsembl/protocol';
+import { usageTotals } from '../core/command-status.js';
 import type { CommandFilter, CommandRecord, Store } from '../ports/store.js';
 import { HttpError, intParam, sendJson } from './http-reply.js';
 
@@ -16,16 +17,25 @@ async function present(store: Store, c: CommandRecord): Promise<HistoryCommand> 
   const history: HistoryCommand['history'] = [{ status: CommandStatus.queued, at: c.queuedAt }];
   if (c.startedAt !== undefined) history.push({ status: CommandStatus.running, at: c.startedAt });
   if (c.finishedAt !== undefined) history.push({ status: c.status, at: c.finishedAt });
-  const lastSequence = FINAL_COMMAND_STATUSES.has(c.status) ? c.lastSequence : await store.lastOutputSequence(c.id);
-  return { ...c, lastSequence, history };
+  const final = FINAL_COMMAND_STATUSES.has(c.status);
+  const lastSequence = final ? c.lastSequence : await store.lastOutputSequence(c.id);
+  const { usage, ...rest } = c;
+  const presented: HistoryCommand = { ...rest, lastSequence, history };
+  if (usage) presented.usage = usageTotals(usage);
+  if (!final) {
+    // Still going: how far its trace is stored now (an AI run's; a shell command has none).
+    const lastTrace = await store.lastTraceSequence(c.id);
+    if (lastTrace > 0) presented.lastTraceSequence = lastTrace;
+  }
+  return presented;
 }
 
 /** Opaque page cursors: `<queuedAt>_<id>` of the last command of a page. */
-function encodeCursor(c: CommandRecord): string {
+export function encodeCursor(c: CommandRecord): string {
   return `${c.queuedAt}_${c.id}`;
 }
 
-function decodeCursor(cursor: string): { queuedAt: number; id: string } {
+export function decodeCursor(cursor: string): { queuedAt: number; id: string } {
   const cut = cursor.indexOf('_');
   const queuedAt = Number(cursor.slice(0, cut));
   const id = cursor.slice(cut + 1);

@@ -56,6 +56,11 @@ export class AgentSession implements AgentLink {
     this.close(CloseCode.replaced, 'replaced by a newer connection');
   }
 
+  reconnect(reason: string): void {
+    this.log.warn({ reason }, 'asking the agent to reconnect and resend');
+    this.close(CloseCode.serverError, reason.slice(0, 120));
+  }
+
   close(code: number, reason: string): void {
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
   }
@@ -111,6 +116,16 @@ export class AgentSession implements AgentLink {
         return;
       case 'command:exit':
         return scheduler.exited(this.agentId, this, message.payload);
+      case 'trace:event': {
+        // Serialised once: this text is what is stored, and what dashboards are sent around it.
+        const eventText = JSON.stringify(message.payload.event);
+        if (Buffer.byteLength(eventText) > Limits.traceEventMaxBytes) {
+          this.sendText(errorText(ErrorCode.INVALID_MESSAGE, `trace:event event is over the ${Limits.traceEventMaxBytes / 1024} KB limit`, { commandId: message.payload.commandId }));
+          return;
+        }
+        scheduler.trace(this.agentId, this, message.payload, eventText);
+        return;
+      }
     }
   }
 
@@ -119,11 +134,11 @@ export class AgentSession implements AgentLink {
       this.sendText(errorText(ErrorCode.INVALID_MESSAGE, 'agent:connect was already received on this connection'));
       return;
     }
-    const { name, type, version, hostname, running } = message.payload;
-    await this.ctx.registry.connect({ id: this.agentId, name, type, version, hostname, lastSeenAt: Date.now() }, this);
+    const { name, type, version, hostname, running, cwd, model, sessionId, cliVersion } = message.payload;
+    await this.ctx.registry.connect({ id: this.agentId, name, type, version, hostname, lastSeenAt: Date.now(), cwd, model, sessionId }, this);
     this.registered = true;
     clearTimeout(this.registerTimer);
-    this.log.info({ name, type, version, holding: running.length }, 'agent connected');
+    this.log.info({ name, type, version, cliVersion, holding: running.length }, 'agent connected');
     this.ctx.audit.record({ actor: this.token.sub, role: 'agent', action: 'agent.connected', target: this.agentId, detail: { name, type, version, holding: running.length } });
     this.send(toAgent('connection:ack', {
       connectionId: this.connectionId,

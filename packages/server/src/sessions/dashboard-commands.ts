@@ -1,4 +1,6 @@
-import { toDashboard, type DashboardToServerPayloads, type ServerToDashboardPayloads } from '@onsembl/protocol';
+import {
+  ErrorCode, ProtocolError, toDashboard, type DashboardToServerPayloads, type ServerToDashboardPayloads,
+} from '@onsembl/protocol';
 import type { SessionContext } from './session-context.js';
 
 /** Records an audit entry on behalf of the dashboard user who acted. */
@@ -8,9 +10,16 @@ export type Audit = (action: string, target?: string, detail?: Record<string, un
 export async function requestCommand(
   ctx: SessionContext, actor: string, payload: DashboardToServerPayloads['command:request'], audit: Audit,
 ): Promise<void> {
-  const { agentId, command, priority, timeoutMs, requestId } = payload;
-  const created = await ctx.scheduler.request({ agentId, command, priority, timeoutMs, requestId, requestedBy: actor });
-  audit('command.requested', created.id, { agentId, command, priority, ...(timeoutMs ? { timeoutMs } : {}) });
+  const { agentId, command, priority, timeoutMs, requestId, maxTokens, maxCostUsd, newSession, sessionId } = payload;
+  if (newSession === true && sessionId !== undefined) {
+    throw new ProtocolError(ErrorCode.INVALID_MESSAGE, 'command:request: newSession and sessionId contradict each other: send one of them');
+  }
+  const created = await ctx.scheduler.request({
+    agentId, command, priority, timeoutMs, requestId, requestedBy: actor, maxTokens, maxCostUsd, newSession, sessionId,
+  });
+  const ai = { maxTokens, maxCostUsd, newSession, sessionId };
+  const given = Object.fromEntries(Object.entries(ai).filter(([, v]) => v !== undefined));
+  audit('command.requested', created.id, { agentId, command, priority, ...(timeoutMs ? { timeoutMs } : {}), ...given });
 }
 
 export async function interruptCommand(

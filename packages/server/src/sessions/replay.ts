@@ -46,7 +46,7 @@ export class Replay {
       const events = await this.log.read(cursor, READ_BATCH);
       for (const event of events) {
         if (!this.isOpen()) return cursor;
-        this.outbox.push(event.text);
+        if (event.text !== '') this.outbox.push(event.text);
         cursor = event.offset;
         if (this.outbox.queuedBytes >= REPLAY_SLICE_BYTES) await this.outbox.drained();
       }
