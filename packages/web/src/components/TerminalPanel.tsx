@@ -2,6 +2,8 @@ import type { AgentInfo } from '@onsembl/client';
 import type { CSSProperties } from 'react';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Session } from '../state/session.js';
+import { shortId } from '../terminal/lines.js';
+import { commandHref } from '../ui/route.js';
 import { TerminalSearch } from './TerminalSearch.js';
 
 interface Props {
@@ -14,7 +16,7 @@ interface Props {
 export function TerminalPanel({ session, agent, color }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const terminal = session.terminals.get(agent.id);
-  const { unfilled, filled } = useSyncExternalStore(terminal.subscribe, () => terminal.fills);
+  const { unfilled, filled, newLinesBelow, trimmed, trimmedCommandId } = useSyncExternalStore(terminal.subscribe, () => terminal.view);
   const [loading, setLoading] = useState(false);
   const loadMissing = async () => {
     setLoading(true);
@@ -74,7 +76,28 @@ export function TerminalPanel({ session, agent, color }: Props) {
           Clear
         </button>
       </div>
-      <div className="terminal-host" ref={host} data-testid="terminal" data-agent-name={agent.name} data-filled={filled} />
+      {trimmed && (
+        <p className="terminal-trimmed" data-testid="terminal-trimmed">
+          Older output was trimmed from the top: this terminal keeps the last {terminal.scrollback.toLocaleString('en-US')} lines.
+          {trimmedCommandId !== null ? (
+            <>
+              {' '}
+              The full output of <a href={commandHref(trimmedCommandId)}>{shortId(trimmedCommandId)}</a> and every earlier command is in
+              the history.
+            </>
+          ) : (
+            ' The full output of every command is in the history.'
+          )}
+        </p>
+      )}
+      <div className="terminal-stack">
+        <div className="terminal-host" ref={host} data-testid="terminal" data-agent-name={agent.name} data-filled={filled} />
+        {newLinesBelow > 0 && (
+          <button type="button" className="jump-to-latest small" onClick={() => terminal.jumpToLatest()} data-testid="jump-to-latest">
+            ↓ Jump to latest ({newLinesBelow.toLocaleString('en-US')} new line{newLinesBelow === 1 ? '' : 's'})
+          </button>
+        )}
+      </div>
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon, type ISearchOptions } from '@xterm/addon-search';
-import { Terminal } from '@xterm/xterm';
+import { Terminal, type IMarker } from '@xterm/xterm';
 
 export interface UnfilledRange {
   commandId: string;
@@ -11,11 +11,18 @@ export interface UnfilledRange {
   reason: string;
 }
 
-export interface FillState {
+/** What the toolbar and the overlays show about the terminal beside its text (one snapshot). */
+export interface TerminalView {
   /** Ranges that could not be loaded (offered by "Load missing output"). */
   unfilled: readonly UnfilledRange[];
   /** How many missing ranges were loaded from the store in place. */
   filled: number;
+  /** Lines written while the user was scrolled up (offered by "Jump to latest"); 0 at the bottom. */
+  newLinesBelow: number;
+  /** The scrollback limit has dropped old lines from the top. */
+  trimmed: boolean;
+  /** The newest command whose start line was dropped: its earlier output is only in the history. */
+  trimmedCommandId: string | null;
 }
 
 const THEME = {
@@ -39,16 +46,19 @@ export class AgentTerminal {
   readonly #fit = new FitAddon();
   #opened = false;
   #atLineStart = true;
-  /** What the toolbar shows about output the live stream did not bring (see TerminalFeed). */
-  #fills: FillState = { unfilled: [], filled: 0 };
+  #view: TerminalView = { unfilled: [], filled: 0, newLinesBelow: 0, trimmed: false, trimmedCommandId: null };
   readonly #listeners = new Set<() => void>();
+  /** Marks the buffer's first line: xterm disposes it when the scrollback limit drops that line. */
+  #topMarker: IMarker | undefined;
+  readonly scrollback: number;
 
   constructor(options: { scrollback?: number } = {}) {
+    this.scrollback = options.scrollback ?? 10_000;
     this.term = new Terminal({
       convertEol: true, // agents without a PTY send bare \n
       disableStdin: true, // output only: commands go through the command form
       screenReaderMode: true, // an accessibility tree of the text, for assistive tech and tests
-      scrollback: options.scrollback ?? 10_000,
+      scrollback: this.scrollback,
       allowProposedApi: true, // search decorations
       cursorBlink: false,
       cursorStyle: 'underline',
@@ -59,6 +69,23 @@ export class AgentTerminal {
     });
     this.term.loadAddon(this.#fit);
     this.term.loadAddon(this.search);
+    // Tab and Shift+Tab leave the terminal, as from any other control: its hidden input must not be a
+    // keyboard trap (WCAG 2.1.2). Returning false hands the event back to the browser.
+    this.term.attachCustomKeyEventHandler((event) => event.key !== 'Tab');
+    this.term.onScroll(() => {
+      if (this.#view.newLinesBelow > 0 && this.atBottom) this.#set({ newLinesBelow: 0 });
+    });
+  }
+
+  /** The viewport shows the newest line (new output keeps it there; a user who scrolled up stays put). */
+  get atBottom(): boolean {
+    const buffer = this.term.buffer.active;
+    return buffer.viewportY >= buffer.baseY;
+  }
+
+  jumpToLatest(): void {
+    this.term.scrollToBottom();
+    this.#set({ newLinesBelow: 0 });
   }
 
   /** Shows the terminal in `host` (the first time) and sizes it to fit. */
@@ -83,8 +110,29 @@ export class AgentTerminal {
 
   write(data: string): void {
     if (data.length === 0) return;
+    this.#topMarker ??= this.#watchTrim();
+    if (!this.atBottom) this.#set({ newLinesBelow: this.#view.newLinesBelow + countLines(data) });
     this.term.write(data);
     this.#atLineStart = data.endsWith('\n');
+  }
+
+  /**
+   * Marks the line where `commandId` starts (call right after writing its start line). When the
+   * scrollback limit drops that line, the command's beginning is gone from this terminal and the
+   * view names it, so the user knows where to find the rest.
+   */
+  markCommandStart(commandId: string): void {
+    // Writes are parsed later: mark once the start line is really in the buffer.
+    this.term.write('', () => {
+      const marker = this.term.registerMarker(-1);
+      marker.onDispose(() => this.#set({ trimmedCommandId: commandId }));
+    });
+  }
+
+  #watchTrim(): IMarker | undefined {
+    const marker = this.term.registerMarker(0);
+    marker.onDispose(() => this.#set({ trimmed: true }));
+    return marker;
   }
 
   /** Writes a whole line of our own, starting on a fresh line even if the output did not end with one. */
@@ -101,33 +149,37 @@ export class AgentTerminal {
     return lines.join('\n');
   }
 
+  /** Clears the scrollback; what was trimmed before is gone on purpose, so the notes go too. */
   clear(): void {
     this.term.clear();
+    this.#topMarker?.dispose();
+    this.#topMarker = undefined;
+    this.#set({ trimmed: false, trimmedCommandId: null, newLinesBelow: 0 });
   }
 
-  get fills(): FillState {
-    return this.#fills;
+  get view(): TerminalView {
+    return this.#view;
   }
 
   get unfilled(): readonly UnfilledRange[] {
-    return this.#fills.unfilled;
+    return this.#view.unfilled;
   }
 
   setUnfilled(ranges: readonly UnfilledRange[]): void {
-    this.#setFills({ ...this.#fills, unfilled: ranges });
+    this.#set({ unfilled: ranges });
   }
 
   /** A range of missing output was loaded from the store and written in its place. */
   countFilled(): void {
-    this.#setFills({ ...this.#fills, filled: this.#fills.filled + 1 });
+    this.#set({ filled: this.#view.filled + 1 });
   }
 
-  #setFills(fills: FillState): void {
-    this.#fills = fills;
+  #set(patch: Partial<TerminalView>): void {
+    this.#view = { ...this.#view, ...patch };
     for (const listener of this.#listeners) listener();
   }
 
-  /** For useSyncExternalStore: called when `fills` changes. */
+  /** For useSyncExternalStore: called when `view` changes. */
   subscribe = (listener: () => void): (() => void) => {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -136,4 +188,10 @@ export class AgentTerminal {
   dispose(): void {
     this.term.dispose();
   }
+}
+
+function countLines(data: string): number {
+  let n = 0;
+  for (let i = data.indexOf('\n'); i !== -1; i = data.indexOf('\n', i + 1)) n++;
+  return n;
 }

@@ -21,8 +21,11 @@ export interface Fetched {
 /** Where a feed writes: the terminal, and its notes (dim annotation lines). */
 export interface FeedTarget {
   write(data: string): void;
-  /** A whole line of our own, on a fresh line even if the output did not end with one. */
-  line(data: string): void;
+  /**
+   * A whole line of our own, on a fresh line even if the output did not end with one; `startOf`
+   * names the command this line starts (the terminal marks it, to tell when it is trimmed).
+   */
+  line(data: string, startOf?: string): void;
   /** A dim annotation line. */
   note(text: string): void;
   /** A range that could not be loaded, for a "load missing output" action. */
@@ -34,7 +37,7 @@ export interface FeedTarget {
 type Why = 'gap' | 'catch-up' | 'load';
 
 type Item =
-  | { kind: 'text'; data: string; line: boolean }
+  | { kind: 'text'; data: string; line: boolean; startOf?: string }
   | { kind: 'chunk'; commandId: string; agentId: string; sequence: number; data: string }
   | { kind: 'fill'; range: MissingRange; why: Why };
 
@@ -64,8 +67,8 @@ export class TerminalFeed {
   }
 
   /** A line of our own (start and outcome markers, notes), in order with the output. */
-  line(data: string): void {
-    this.#push({ kind: 'text', data, line: true });
+  line(data: string, startOf?: string): void {
+    this.#push({ kind: 'text', data, line: true, ...(startOf === undefined ? {} : { startOf }) });
   }
 
   chunk(chunk: { commandId: string; agentId: string; sequence: number; data: string }): void {
@@ -112,7 +115,7 @@ export class TerminalFeed {
     if (this.#busy) return;
     for (let item = this.#items.shift(); item && !this.#disposed; item = this.#items.shift()) {
       if (item.kind === 'text') {
-        if (item.line) this.target.line(item.data);
+        if (item.line) this.target.line(item.data, item.startOf);
         else this.target.write(item.data);
         continue;
       }

@@ -82,7 +82,10 @@ export class TerminalRegistry {
       const feed = new TerminalFeed(
         {
           write: (data) => terminal.write(data),
-          line: (data) => terminal.writeLine(data),
+          line: (data, startOf) => {
+            terminal.writeLine(data);
+            if (startOf !== undefined) terminal.markCommandStart(startOf);
+          },
           note: (text) => terminal.writeLine(noteLine(text)),
           unfilled: (range, reason) => terminal.setUnfilled([...terminal.unfilled, { ...range, reason } satisfies UnfilledRange]),
           filled: () => terminal.countFilled(),
@@ -135,6 +138,6 @@ export class TerminalRegistry {
 
   #writeStart(agentId: string, commandId: string, command: string | null): void {
     this.#started.add(commandId);
-    this.#feed(agentId).line(startLine(commandId, command));
+    this.#feed(agentId).line(startLine(commandId, command), commandId);
   }
 }

@@ -1,5 +1,5 @@
 import type { HistoryCommand } from '@onsembl/client';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Session } from '../../state/session.js';
 import { AgentTerminal } from '../../terminal/agent-terminal.js';
 import { noteLine, shortId } from '../../terminal/lines.js';
@@ -28,6 +28,7 @@ export function OutputViewer({ session, command }: { session: Session; command: 
   const [loaded, setLoaded] = useState(false);
   const [stats, setStats] = useState<Stats>({ bytes: 0, lines: 0, open: false });
   const { id, agentId } = command;
+  const { trimmed } = useSyncExternalStore(terminal.subscribe, () => terminal.view);
 
   useEffect(() => () => terminal.dispose(), [terminal]);
 
@@ -132,6 +133,16 @@ export function OutputViewer({ session, command }: { session: Session; command: 
           Download
         </button>
       </div>
+      {trimmed && (
+        <p className="terminal-trimmed" data-testid="output-trimmed">
+          The first lines are not shown here: this view keeps the last {VIEWER_SCROLLBACK.toLocaleString('en-US')} of{' '}
+          {lines.toLocaleString('en-US')} lines.{' '}
+          <button type="button" className="link" onClick={() => void download()} data-testid="output-trimmed-download">
+            Download the full output
+          </button>{' '}
+          (every line, colour codes included).
+        </p>
+      )}
       <div className="terminal-host" ref={host} data-testid="output-terminal" />
     </div>
   );
