@@ -5,12 +5,19 @@ export interface TcpProxy extends AsyncDisposable {
   port: number;
   /** Destroys every connection through the proxy (both ends), as a network cut would. */
   cut(): number;
+  /** While blocked, connections are cut and new ones are dropped at once (the network is down). */
+  setBlocked(blocked: boolean): void;
 }
 
 /** A loopback TCP proxy to cut connections without touching the processes on either side. */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
+  let blocked = false;
   const server: Server = createServer((client) => {
+    if (blocked) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(targetPort, '127.0.0.1');
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -37,6 +44,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   return {
     port: (server.address() as AddressInfo).port,
     cut,
+    setBlocked(value: boolean) {
+      blocked = value;
+      if (value) cut();
+    },
     async [Symbol.asyncDispose]() {
       cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));

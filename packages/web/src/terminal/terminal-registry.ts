@@ -17,8 +17,8 @@ const CATCH_UP_CHUNKS = 200;
  */
 export class TerminalRegistry {
   readonly #terminals = new Map<string, { terminal: AgentTerminal; feed: TerminalFeed }>();
-  /** Commands whose start line is written, so a repeated `running` status does not repeat it. */
-  readonly #started = new Set<string>();
+  /** Commands whose start line is written (with their agent), so a repeated `running` status does not repeat it. */
+  readonly #started = new Map<string, string>();
   readonly #ended = new Set<string>();
   /** Commands seen queued: their output is seen live from the first chunk, nothing to catch up. */
   readonly #seenQueued = new Set<string>();
@@ -41,6 +41,7 @@ export class TerminalRegistry {
         for (const { feed } of this.#terminals.values()) {
           feed.line(noteLine('── reconnected: the server could not replay what happened meanwhile; live output resumes here ──'));
         }
+        for (const [commandId, agentId] of this.#started) if (!this.#ended.has(commandId)) void this.#resync(commandId, agentId);
       }),
     ];
   }
@@ -122,6 +123,19 @@ export class TerminalRegistry {
     return { chunks, complete: true, skipped: start - (range.from - 1) };
   }
 
+  /**
+   * After a reset nothing is replayed: a command this terminal showed running may have printed more,
+   * or finished, meanwhile. Read what the view lacks from the store (the feed skips what it already
+   * wrote) and, if it is final now, its outcome line.
+   */
+  async #resync(commandId: string, agentId: string): Promise<void> {
+    this.#feed(agentId).catchUp(commandId, agentId);
+    const command = await this.client.history.command(commandId).catch(() => undefined);
+    if (!command || !FINAL.has(command.status) || this.#ended.has(commandId)) return;
+    this.#ended.add(commandId);
+    this.#feed(agentId).line(endLine({ ...command, commandId: command.id }));
+  }
+
   #onStatus(status: CommandStatusPayload, commandText: (commandId: string) => string | null): void {
     if (status.status === 'queued') this.#seenQueued.add(status.commandId);
     if (status.status === 'running' && !this.#started.has(status.commandId)) {
@@ -137,7 +151,7 @@ export class TerminalRegistry {
   }
 
   #writeStart(agentId: string, commandId: string, command: string | null): void {
-    this.#started.add(commandId);
+    this.#started.set(commandId, agentId);
     this.#feed(agentId).line(startLine(commandId, command), commandId);
   }
 }
