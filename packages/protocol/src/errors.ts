@@ -37,6 +37,11 @@ export const CloseCode = {
    * agent reconnects and resends everything not yet acknowledged.
    */
   serverError: 1011,
+  /**
+   * The server is stopping (SIGTERM, a deploy): reconnect, to another node or to this one once it is
+   * back, and resume. Replaces 1001 for a server's own shutdown.
+   */
+  serviceRestart: 1012,
   /** A dashboard so far behind that even its non-droppable messages overflow: reconnect and resume. */
   tooSlow: 1013,
   /** Closed by the client itself: no connection:ack within its connect timeout. */

@@ -121,9 +121,11 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      // Stop accepting first; the callback runs once every connection has ended.
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       await endpoints.close();
       http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await stopped;
       await scheduler.close();
       await registry.settled();
       await eventLog.flush();

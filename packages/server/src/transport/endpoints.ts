@@ -30,6 +30,7 @@ export class Endpoints {
   readonly dashboards = new Set<DashboardSession>();
   readonly agents = new Set<AgentSession>();
   private readonly sweep: NodeJS.Timeout;
+  private closing = false;
 
   constructor(private readonly ctx: SessionContext) {
     this.wss = new WebSocketServer({
@@ -52,6 +53,7 @@ export class Endpoints {
       return refuse(socket, 400, 'Bad Request');
     }
     if (url.pathname !== Endpoint.dashboard && url.pathname !== Endpoint.agent) return refuse(socket, 404, 'Not Found');
+    if (this.closing) return refuse(socket, 503, 'Service Unavailable');
     if (!originAllowed(req, this.ctx.options.allowedOrigins)) {
       this.ctx.logger.warn({ origin: req.headers.origin, url: redactUrl(req.url) }, 'upgrade refused: origin not allowed');
       this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'origin.refused', detail: { origin: req.headers.origin }, remote: req.socket.remoteAddress });
@@ -61,6 +63,7 @@ export class Endpoints {
     const role = url.pathname === Endpoint.agent ? Role.agent : Role.dashboard;
     const verifying = token === undefined ? Promise.resolve(undefined) : this.ctx.tokens.verify(token, role);
     void verifying.then((result) => {
+      if (this.closing) return refuse(socket, 503, 'Service Unavailable');
       if (role === Role.agent) {
         if (!result?.ok) {
           const reason = result?.reason ?? 'no token';
@@ -106,10 +109,24 @@ export class Endpoints {
     for (const a of this.agents) if (a.lastReceivedAt < deadline) a.close(CloseCode.heartbeatTimeout, 'no heartbeat');
   }
 
-  async close(): Promise<void> {
+  /**
+   * Refuses new upgrades, closes every socket with `code` (1012 by default: reconnect, elsewhere or
+   * here once it is back), waits up to `waitMs` for the peers' close frames, then drops the rest:
+   * a stalled peer cannot hold the shutdown.
+   */
+  async close(code: number = CloseCode.serviceRestart, waitMs = 2_000): Promise<void> {
+    this.closing = true;
     clearInterval(this.sweep);
-    for (const ws of this.wss.clients) ws.close(CloseCode.goingAway, 'server shutting down');
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    const clients = [...this.wss.clients];
+    const closed = clients.map((ws) => new Promise<void>((resolve) => {
+      if (ws.readyState === ws.CLOSED) resolve();
+      else ws.once('close', () => resolve());
+    }));
+    for (const ws of clients) ws.close(code, 'server shutting down');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
     for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }
