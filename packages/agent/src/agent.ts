@@ -32,6 +32,8 @@ export interface Agent {
 
 /** What the agent says it can do (agent:connect `capabilities`). */
 const CAPABILITIES = ['pty', 'interrupt', 'timeout', 'output-ack', 'resume'];
+/** What an AI agent (claude, gemini, codex) can do. */
+const AI_CAPABILITIES = ['interrupt', 'timeout', 'output-ack', 'resume', 'trace', 'sessions', 'budgets'];
 /** Longest escape sequence kept whole across a chunk cut; longer ones are cut like text. */
 const ESCAPE_LOOKBACK_CHARS = 2_048;
 /** A spool file takes this much output before a new one may start (acknowledged files are deleted). */
@@ -46,6 +48,8 @@ class OnsemblAgent implements Agent {
   private readonly table: CommandTable;
   private readonly spool: SpoolDirectory;
   private currentAgentId: string | undefined;
+  /** The AI session the last run reported: the next prompt continues it (the server decides). */
+  private sessionId: string | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: ResolvedOptions, logger: Logger) {
@@ -88,10 +92,17 @@ class OnsemblAgent implements Agent {
           interruptGraceMs: options.interruptGraceMs,
           spoolSegmentBytes: SPOOL_SEGMENT_BYTES,
         },
+        onSession: (sessionId) => {
+          this.sessionId = sessionId;
+        },
       },
-      runner: runnerFor(options.type, { shell: options.shell }),
+      runner: runnerFor(options.type, {
+        shell: options.shell,
+        cli: { cliPath: options.cli.path, model: options.cli.model, permissionMode: options.cli.permissionMode, cliArgs: options.cli.args },
+      }),
       policy: new CommandPolicy(options.policy),
       token: options.token,
+      defaultCwd: options.cwd,
     });
     this.connection.start();
   }
@@ -124,13 +135,23 @@ class OnsemblAgent implements Agent {
   }
 
   private connectMessage() {
+    const { type, cli, cwd } = this.options;
+    const ai = type === 'shell'
+      ? {}
+      : {
+          cwd: cwd.slice(0, 4096),
+          ...(cli.model ? { model: cli.model.slice(0, 128) } : {}),
+          ...(cli.version ? { cliVersion: cli.version.slice(0, 64) } : {}),
+          ...(this.sessionId ? { sessionId: this.sessionId } : {}),
+        };
     return toServerFromAgent('agent:connect', {
       name: this.options.name,
-      type: this.options.type,
+      type,
       version: AGENT_VERSION,
       hostname: this.options.hostname,
-      capabilities: CAPABILITIES,
+      capabilities: type === 'shell' ? CAPABILITIES : AI_CAPABILITIES,
       running: this.table.summaries(),
+      ...ai,
     });
   }
 
@@ -150,6 +171,8 @@ class OnsemblAgent implements Agent {
         return this.table.interrupt(message.payload.commandId, message.payload.reason);
       case 'output:ack':
         return this.table.acknowledgeOutput(message.payload.commandId, message.payload.sequence);
+      case 'trace:ack':
+        return this.table.acknowledgeTrace(message.payload.commandId, message.payload.sequence);
       case 'command:ack':
         return this.table.acknowledgeCommand(message.payload.commandId);
       case 'error':

@@ -1,7 +1,23 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { Limits, Reconnect, Timings, type AgentType } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import type { PolicyOptions } from './policy.js';
+import { CLI_DEFINITIONS, isAiAgentType } from './runner/ai/cli-definitions.js';
+
+/** claude, gemini and codex agents: how their CLI is run (docs/agents.md). */
+export interface AiCliOptions {
+  /** The CLI's path (default: its name on PATH). */
+  path?: string;
+  /** What the CLI answered to --version (checked before the agent starts: checkCli). */
+  version?: string;
+  /** --model for the CLI. */
+  model?: string;
+  /** Claude --permission-mode, Gemini --approval-mode, Codex --sandbox. */
+  permissionMode?: string;
+  /** Extra arguments, passed before the prompt. */
+  args?: string[];
+}
 
 export interface AgentOptions {
   /** ws://host:port (the path defaults to /ws/agent); http(s) is accepted and converted. */
@@ -31,6 +47,10 @@ export interface AgentOptions {
   logger?: Logger;
   /** Shell for `shell -c command` (default $SHELL, else /bin/sh). */
   shell?: string;
+  /** Where commands run when the server names no directory (default: the agent's working directory). */
+  cwd?: string;
+  /** claude, gemini and codex agents: their CLI. */
+  cli?: AiCliOptions;
 }
 
 export interface ResolvedOptions {
@@ -48,6 +68,8 @@ export interface ResolvedOptions {
   interruptGraceMs: number;
   outputBatchMs: number;
   shell: string;
+  cwd: string;
+  cli: AiCliOptions;
 }
 
 const DEFAULT_MEMORY_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -71,7 +93,15 @@ export function resolveOptions(options: AgentOptions): ResolvedOptions {
     interruptGraceMs: options.interruptGraceMs ?? Timings.interruptGraceMs,
     outputBatchMs: options.outputBatchMs ?? Timings.outputBatchMs,
     shell: options.shell ?? (process.env.SHELL || '/bin/sh'),
+    cwd: resolve(options.cwd ?? process.cwd()),
+    cli: options.cli ?? {},
   };
+  const mode = resolved.cli.permissionMode;
+  if (mode !== undefined) {
+    if (!isAiAgentType(resolved.type)) throw new RangeError('permissionMode applies to the claude, gemini and codex types only');
+    const modes = CLI_DEFINITIONS[resolved.type].permissionModes;
+    if (!modes.includes(mode)) throw new RangeError(`permission mode "${mode}" is not one of ${resolved.type}'s: ${modes.join(', ')}`);
+  }
   for (const key of ['memoryLimitBytes', 'interruptGraceMs', 'outputBatchMs'] as const) {
     requireNonNegative(key, resolved[key]);
   }

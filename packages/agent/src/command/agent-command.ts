@@ -1,16 +1,27 @@
 import { performance } from 'node:perf_hooks';
-import { Limits, toServerFromAgent } from '@onsembl/protocol';
+import { Limits, toServerFromAgent, type StopReason, type TraceEvent } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import { OutputBatcher } from '../output/batcher.js';
 import type { MemoryBudget } from '../output/memory-budget.js';
 import type { SpoolDirectory } from '../output/spool-directory.js';
 import { UnackedOutput } from '../output/unacked-output.js';
-import type { RunningCommand, Runner, RunResult, RunSpec } from '../runner/runner.js';
+import { UnackedTrace } from '../output/unacked-trace.js';
+import type { RunningCommand, Runner, RunResult, RunSpec, RunVerdict, StopCause } from '../runner/runner.js';
 import { Termination } from '../runner/termination.js';
 import type { AgentCommandOutbox } from './command-outbox.js';
 import { OutputDelivery, type ExitPayload } from './output-delivery.js';
 
-export type StopReason = 'user' | 'timeout' | 'emergency' | 'agent-stop';
+export type { StopCause } from '../runner/runner.js';
+
+/** The protocol's stop reason for each of the agent's own reasons to stop a run. */
+const STOP_REASON: Record<StopCause, StopReason> = {
+  user: 'interrupted',
+  emergency: 'interrupted',
+  'agent-stop': 'interrupted',
+  timeout: 'timeout',
+  budget_tokens: 'budget_tokens',
+  budget_cost: 'budget_cost',
+};
 
 export interface CommandSettings {
   batchMs: number;
@@ -28,6 +39,8 @@ export interface CommandContext {
   budget: MemoryBudget;
   spool: SpoolDirectory;
   settings: CommandSettings;
+  /** An AI run reported its session (new or resumed): the agent's next prompt continues it. */
+  onSession?(sessionId: string): void;
 }
 
 /**
@@ -43,6 +56,7 @@ const LAST_WORDS_MS = 500;
  */
 export class AgentCommand {
   readonly output: UnackedOutput;
+  readonly trace = new UnackedTrace();
   /** Resolves when the exit is known (not when it is delivered). */
   readonly finished: Promise<void>;
   private readonly delivery: OutputDelivery;
@@ -50,7 +64,7 @@ export class AgentCommand {
   private program: RunningCommand | undefined;
   private batcher: OutputBatcher | undefined;
   private startedAt = 0;
-  private stopReason: StopReason | undefined;
+  private stopCause: StopCause | undefined;
   private termination: Termination | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private resolveFinished!: () => void;
@@ -82,8 +96,9 @@ export class AgentCommand {
   }
 
   /** What `agent:connect` reports about this command. */
-  get summary(): { commandId: string; lastSequence: number; finished: boolean } {
-    return { commandId: this.id, lastSequence: this.output.lastSequence, finished: this.isFinished };
+  get summary(): { commandId: string; lastSequence: number; finished: boolean; lastTraceSequence?: number } {
+    const summary = { commandId: this.id, lastSequence: this.output.lastSequence, finished: this.isFinished };
+    return this.trace.lastSequence > 0 ? { ...summary, lastTraceSequence: this.trace.lastSequence } : summary;
   }
 
   /** Ends the command without running it (policy denial, bad cwd, runner failure). */
@@ -105,6 +120,8 @@ export class AgentCommand {
         onExit: (result) => {
           this.onProgramExit(result).catch((error: unknown) => this.logger.error({ err: error }, 'failed to record the exit'));
         },
+        onTrace: (event) => this.onTrace(event),
+        requestStop: (cause) => this.stop(cause),
       });
     } catch (error) {
       this.reject('error', `could not start the command: ${(error as Error).message}`);
@@ -116,14 +133,15 @@ export class AgentCommand {
   }
 
   /** Interrupt (user, emergency stop, server-side timeout) or the agent's own timeout or shutdown. */
-  stop(reason: StopReason): void {
+  stop(reason: StopCause): void {
     const program = this.running;
     if (!program || this.termination) {
       this.logger.debug({ reason }, 'stop ignored: command not running or already stopping');
       return;
     }
     this.logger.info({ reason }, 'stopping command');
-    this.stopReason = reason;
+    this.stopCause = reason;
+    program.stopping?.(reason);
     this.termination = new Termination(program, this.context.settings.interruptGraceMs);
     this.termination.start();
     this.timers.push(setTimeout(() => this.mute(), Math.min(LAST_WORDS_MS, this.context.settings.interruptGraceMs)));
@@ -146,6 +164,14 @@ export class AgentCommand {
     this.delivery.restart();
   }
 
+  acknowledgeTrace(sequence: number): void {
+    if (sequence > this.trace.lastSequence) {
+      this.logger.warn({ sequence, lastSequence: this.trace.lastSequence }, 'trace:ack beyond the last sequence');
+    }
+    this.trace.acknowledge(sequence);
+    this.delivery.applyFlowControl();
+  }
+
   acknowledgeOutput(sequence: number): void {
     if (sequence > this.output.lastSequence) {
       this.logger.warn({ sequence, lastSequence: this.output.lastSequence }, 'output:ack beyond the last sequence');
@@ -166,6 +192,14 @@ export class AgentCommand {
   dispose(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.output.dispose();
+    this.trace.dispose();
+  }
+
+  private onTrace(event: TraceEvent): void {
+    if (this.exit) return;
+    this.trace.append(event);
+    if (event.kind === 'session') this.context.onSession?.(event.sessionId);
+    this.delivery.pump();
   }
 
   private onChunk(data: string): void {
@@ -182,8 +216,9 @@ export class AgentCommand {
 
   private mute(): void {
     if (this.exit) return;
-    // Output read so far still goes out; anything written from now on is dropped.
-    this.batcher?.end();
+    // Output read so far still goes out; the runner drops anything written from now on (an AI
+    // runner still adds its closing line at the exit).
+    this.batcher?.flushNow();
     this.program?.muteOutput();
   }
 
@@ -192,17 +227,45 @@ export class AgentCommand {
     // an exit means "nothing of it still runs" (background children included).
     if (this.termination) await this.termination.gone;
     this.batcher?.end();
-    const outcome = this.stopReason === undefined ? 'exited' : this.stopReason === 'timeout' ? 'timeout' : 'interrupted';
     const durationMs = Math.max(0, Math.round(performance.now() - this.startedAt));
-    const message = this.stopReason === 'agent-stop' ? 'the agent was stopped' : undefined;
-    this.setExit({ ...result, outcome, durationMs, ...(message === undefined ? {} : { message }) });
+    if (result.verdict) return this.onVerdict(result, result.verdict, durationMs);
+    const cause = this.stopCause;
+    const outcome = cause === undefined ? 'exited' : cause === 'timeout' ? 'timeout' : 'interrupted';
+    const message = cause === 'agent-stop' ? 'the agent was stopped' : undefined;
+    this.setExit({ exitCode: result.exitCode, signal: result.signal, outcome, durationMs, ...(message === undefined ? {} : { message }) });
     this.logger.info({ exitCode: result.exitCode, signal: result.signal, outcome, durationMs }, 'command ended');
+  }
+
+  /**
+   * An AI run ends by its verdict: completed only when the CLI said so. An interrupt or timeout
+   * keeps its outcome; any other failure is `exited` with a non-zero code (the CLI's own, or 1 when
+   * it exited 0 regardless, e.g. after a budget stop), so a 1.0 server also records it as failed.
+   */
+  private onVerdict(result: RunResult, verdict: RunVerdict, durationMs: number): void {
+    const cause = this.stopCause;
+    const stopReason = cause === undefined ? verdict.stopReason : STOP_REASON[cause];
+    const outcome = stopReason === 'timeout' ? 'timeout' : stopReason === 'interrupted' ? 'interrupted' : 'exited';
+    const ok = cause === undefined && verdict.ok;
+    const exitCode = ok ? result.exitCode : result.exitCode === 0 ? 1 : result.exitCode;
+    const message = cause === 'agent-stop' ? 'the agent was stopped' : verdict.message;
+    if (verdict.sessionId) this.context.onSession?.(verdict.sessionId);
+    this.setExit({
+      exitCode,
+      signal: result.signal,
+      outcome,
+      durationMs,
+      ...(message === undefined ? {} : { message }),
+      stopReason,
+      ...(verdict.sessionId ? { sessionId: verdict.sessionId } : {}),
+    });
+    this.logger.info({ exitCode: result.exitCode, signal: result.signal, outcome, stopReason, durationMs }, 'AI run ended');
   }
 
   private setExit(exit: Omit<ExitPayload, 'commandId' | 'lastSequence'>): void {
     for (const timer of this.timers) clearTimeout(timer);
     const message = exit.message === undefined ? {} : { message: exit.message.slice(0, Limits.messageTextMaxChars) };
-    this.ended = { commandId: this.id, lastSequence: this.output.lastSequence, ...exit, ...message };
+    const trace = this.trace.lastSequence > 0 ? { lastTraceSequence: this.trace.lastSequence } : {};
+    this.ended = { commandId: this.id, lastSequence: this.output.lastSequence, ...exit, ...message, ...trace };
     this.resolveFinished();
     this.delivery.pump();
   }

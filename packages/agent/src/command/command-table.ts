@@ -3,7 +3,7 @@ import type { ServerToAgentPayloads } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import type { CommandPolicy } from '../policy.js';
 import type { Runner } from '../runner/runner.js';
-import { AgentCommand, type CommandContext, type StopReason } from './agent-command.js';
+import { AgentCommand, type CommandContext, type StopCause } from './agent-command.js';
 import { commandEnvironment } from './command-environment.js';
 import { RecentIds } from './recent-ids.js';
 
@@ -20,6 +20,8 @@ export interface CommandTableOptions {
   policy: CommandPolicy;
   /** The agent's token, kept out of commands' environments. */
   token: string;
+  /** Where commands run when the server names no directory (default: the agent's own). */
+  defaultCwd?: string | undefined;
 }
 
 /**
@@ -63,20 +65,32 @@ export class CommandTable {
 
     const decision = this.options.policy.check(request.command);
     if (!decision.allowed) return command.reject('denied', decision.reason);
-    const cwd = request.cwd ?? process.cwd();
+    const cwd = request.cwd ?? this.options.defaultCwd ?? process.cwd();
     const cwdProblem = directoryProblem(cwd);
     if (cwdProblem) return command.reject('error', `working directory ${cwd} ${cwdProblem}`);
     const env = commandEnvironment(process.env, request.env, this.options.token);
-    command.start(this.options.runner, { commandId, command: request.command, cwd, env }, request.timeoutMs);
+    const spec = {
+      commandId, command: request.command, cwd, env,
+      ...(request.resumeSessionId === undefined ? {} : { resumeSessionId: request.resumeSessionId }),
+      ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
+      ...(request.maxCostUsd === undefined ? {} : { maxCostUsd: request.maxCostUsd }),
+    };
+    command.start(this.options.runner, spec, request.timeoutMs);
   }
 
-  interrupt(commandId: string, reason: StopReason): void {
+  interrupt(commandId: string, reason: StopCause): void {
     const command = this.commands.get(commandId);
     if (!command) {
       this.logger.info({ commandId, reason }, 'command:interrupt for a command this agent does not hold: ignored');
       return;
     }
     command.stop(reason);
+  }
+
+  acknowledgeTrace(commandId: string, sequence: number): void {
+    const command = this.commands.get(commandId);
+    if (!command) return this.logger.debug({ commandId, sequence }, 'trace:ack for a command not held: ignored');
+    command.acknowledgeTrace(sequence);
   }
 
   acknowledgeOutput(commandId: string, sequence: number): void {

@@ -1,6 +1,7 @@
 import { toServerFromAgent, type AgentToServerPayloads } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import type { UnackedOutput } from '../output/unacked-output.js';
+import type { UnackedTrace } from '../output/unacked-trace.js';
 import type { RunningCommand } from '../runner/runner.js';
 import type { AgentCommandOutbox } from './command-outbox.js';
 
@@ -9,6 +10,8 @@ export type ExitPayload = AgentToServerPayloads['command:exit'];
 /** What delivery reads from its command, as it is at the moment of asking. */
 export interface DeliverySource {
   readonly output: UnackedOutput;
+  /** Trace events of an AI run (empty for shell commands). */
+  readonly trace: UnackedTrace;
   /** Set once the command has ended (or was refused). */
   readonly exit: ExitPayload | undefined;
   /** The program, while it runs. */
@@ -16,17 +19,21 @@ export interface DeliverySource {
 }
 
 /**
- * Delivers one command's output and exit on the current connection, in order, and applies flow
- * control: while connected, a program is held (its output no longer read, so its writes block, as on
+ * Delivers one command's output, trace events and exit on the current connection, each stream in
+ * order and the exit after both, and applies flow control: while connected, a program is held (its output no longer read, so its writes block, as on
  * a real terminal) when the socket is congested or more than `windowBytes` are unacknowledged, and
  * let go once the server caught up to half of that. Without a connection it runs freely and its
  * output goes to memory and spool files.
  *
  * The window matters because of compression: a flood like `yes` shrinks a thousandfold on the wire,
  * so the socket would accept gigabytes that the agent must keep until acknowledged.
+ *
+ * Trace events are kept in memory only, so a full trace buffer holds the program even without a
+ * connection: it waits (its writes block) rather than lose events.
  */
 export class OutputDelivery {
   private sentThrough = 0;
+  private traceSentThrough = 0;
   private exitSent = false;
   private held = false;
 
@@ -41,13 +48,14 @@ export class OutputDelivery {
   /** A new connection is registered (or the server asked again): everything unacknowledged goes again. */
   restart(): void {
     this.sentThrough = this.source.output.ackedThrough;
+    this.traceSentThrough = this.source.trace.ackedThrough;
     this.exitSent = false;
     this.pump();
   }
 
   /** Sends every chunk not yet sent on this connection while the socket takes them, then the exit. */
   pump(): void {
-    const { output, exit } = this.source;
+    const { output, trace, exit } = this.source;
     if (this.outbox.ready) {
       for (;;) {
         const sequence = Math.max(this.sentThrough, output.ackedThrough) + 1;
@@ -56,7 +64,14 @@ export class OutputDelivery {
         this.outbox.send(toServerFromAgent('terminal:output', { commandId: this.commandId, sequence, stream: 'stdout', data }));
         this.sentThrough = sequence;
       }
-      if (exit && !this.exitSent && this.sentThrough >= output.lastSequence) {
+      for (;;) {
+        const sequence = Math.max(this.traceSentThrough, trace.ackedThrough) + 1;
+        if (sequence > trace.lastSequence || !this.outbox.writable) break;
+        this.outbox.send(toServerFromAgent('trace:event', { commandId: this.commandId, sequence, event: trace.get(sequence) }));
+        this.traceSentThrough = sequence;
+      }
+      const allSent = this.sentThrough >= output.lastSequence && this.traceSentThrough >= trace.lastSequence;
+      if (exit && !this.exitSent && allSent) {
         this.outbox.send(toServerFromAgent('command:exit', exit));
         this.exitSent = true;
       }
@@ -66,8 +81,9 @@ export class OutputDelivery {
 
   /** Re-evaluates holding the program (after an acknowledgement or a disconnection). */
   applyFlowControl(): void {
-    const { running, output, exit } = this.source;
+    const { running, output, trace, exit } = this.source;
     if (!running || exit) return;
+    if (trace.full) return this.setHeld(running, true);
     if (!this.outbox.ready) return this.setHeld(running, false);
     if (!this.outbox.writable || output.unackedBytes > this.windowBytes) return this.setHeld(running, true);
     if (output.unackedBytes <= this.windowBytes / 2) this.setHeld(running, false);
@@ -78,7 +94,8 @@ export class OutputDelivery {
     this.held = held;
     if (held) running.pauseOutput();
     else running.resumeOutput();
-    const state = { lastSequence: this.source.output.lastSequence, unackedBytes: this.source.output.unackedBytes };
+    const { output, trace } = this.source;
+    const state = { lastSequence: output.lastSequence, unackedBytes: output.unackedBytes, unackedTrace: trace.unackedCount };
     this.logger.debug(state, held ? 'server not keeping up: holding command output' : 'server caught up: reading command output again');
   }
 

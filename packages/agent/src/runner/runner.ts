@@ -1,6 +1,9 @@
+import type { StopReason, TraceEvent, UsageTotals } from '@onsembl/protocol';
+
 /**
  * How a command is run, per agent type. The agent core only sees this interface: it feeds the
  * output to the batcher, escalates interrupts through `signalAll`, and applies flow control.
+ * Runners of AI CLIs also hand on trace events and their verdict (docs/agents.md).
  */
 
 export interface RunSpec {
@@ -10,6 +13,20 @@ export interface RunSpec {
   cwd: string;
   /** Complete environment of the child (the agent builds it; the runner adds nothing secret). */
   env: Record<string, string>;
+  /** AI runs: the session to continue (absent: a new one). */
+  resumeSessionId?: string | undefined;
+  /** AI runs: budgets; when usage passes one the runner asks to stop (`requestStop`). */
+  maxTokens?: number | undefined;
+  maxCostUsd?: number | undefined;
+}
+
+/** An AI run's own account of how it ended. */
+export interface RunVerdict {
+  ok: boolean;
+  stopReason: StopReason;
+  message?: string;
+  sessionId?: string;
+  usage: UsageTotals;
 }
 
 export interface RunResult {
@@ -17,13 +34,22 @@ export interface RunResult {
   exitCode: number | null;
   /** Name of the signal that ended the process (e.g. 'SIGINT'), or null. */
   signal: string | null;
+  /** AI runs: the verdict, which decides the outcome rather than the exit code alone. */
+  verdict?: RunVerdict;
 }
+
+/** Why the agent stops a run (its own reasons and the server's). */
+export type StopCause = 'user' | 'timeout' | 'emergency' | 'agent-stop' | 'budget_tokens' | 'budget_cost';
 
 export interface RunCallbacks {
   /** Raw output bytes (or text) in the order the command wrote them. */
   onData(data: Buffer | string): void;
   /** The command's main process ended and all output it left readable was delivered. Called once. */
   onExit(result: RunResult): void;
+  /** AI runs: one structured event, in order. */
+  onTrace?(event: TraceEvent): void;
+  /** AI runs: usage passed a budget; the agent stops the run as for an interrupt. */
+  requestStop?(cause: Extract<StopCause, 'budget_tokens' | 'budget_cost'>): void;
 }
 
 export interface RunningCommand {
@@ -37,6 +63,8 @@ export interface RunningCommand {
   resumeOutput(): void;
   /** Stop reading for good and drop whatever is still written (after an interrupt). */
   muteOutput(): void;
+  /** Told before the signals of a stop, so a runner can say why in its verdict. */
+  stopping?(cause: StopCause): void;
 }
 
 export interface Runner {

@@ -18,6 +18,8 @@ export interface TestServerOptions {
   autoRegister?: boolean;
   /** Acknowledge every terminal:output as it arrives (default true). */
   autoAckOutput?: boolean;
+  /** Acknowledge every trace:event as it arrives (default true). */
+  autoAckTrace?: boolean;
   /** Answer each heartbeat with a heartbeat (default true). */
   echoHeartbeats?: boolean;
   /** Timings sent in connection:ack. */
@@ -111,6 +113,11 @@ export class TestAgentLink {
     return this.waitFor('command:exit', (m) => m.payload.commandId === commandId, timeoutMs);
   }
 
+  /** trace:event payloads of one command on this connection, in arrival order. */
+  traceOf(commandId: string) {
+    return this.received.flatMap((m) => (m.type === 'trace:event' && m.payload.commandId === commandId ? [m.payload] : []));
+  }
+
   /** terminal:output payloads of one command on this connection, in arrival order. */
   outputOf(commandId: string) {
     return this.received.flatMap((m) => (m.type === 'terminal:output' && m.payload.commandId === commandId ? [m.payload] : []));
@@ -130,6 +137,9 @@ export class TestAgentLink {
     if (message.type === 'heartbeat' && this.options.echoHeartbeats) this.send('heartbeat', message.payload);
     if (message.type === 'terminal:output' && this.options.autoAckOutput) {
       this.send('output:ack', { commandId: message.payload.commandId, sequence: message.payload.sequence });
+    }
+    if (message.type === 'trace:event' && this.options.autoAckTrace) {
+      this.send('trace:ack', { commandId: message.payload.commandId, sequence: message.payload.sequence });
     }
     for (const waiter of this.waiters) {
       if (waiter.match(message)) {
@@ -180,6 +190,7 @@ export class TestServer implements AsyncDisposable {
     return new TestServer(wss, port, {
       autoRegister: options.autoRegister ?? true,
       autoAckOutput: options.autoAckOutput ?? true,
+      autoAckTrace: options.autoAckTrace ?? true,
       echoHeartbeats: options.echoHeartbeats ?? true,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 30_000,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000,

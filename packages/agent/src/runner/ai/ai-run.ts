@@ -1,4 +1,5 @@
 import type { StopReason, TokenUsage, TraceEvent, TraceEventOf, UsageTotals } from '@onsembl/protocol';
+import type { RunVerdict } from '../runner.js';
 import { ClaudeStream } from './claude-stream.js';
 import { REASON_TEXT } from './classify.js';
 import { CodexStream } from './codex-stream.js';
@@ -29,14 +30,6 @@ export interface AiRunOutput {
   overBudget(reason: Extract<StopReason, 'budget_tokens' | 'budget_cost'>): void;
 }
 
-/** How a run ended, for command:exit. */
-export interface RunVerdict {
-  ok: boolean;
-  stopReason: StopReason;
-  message?: string;
-  sessionId?: string;
-  usage: UsageTotals;
-}
 
 /** Keeps the last few KB of stderr, for a failure the stream does not explain. */
 const STDERR_TAIL_CHARS = 4_096;

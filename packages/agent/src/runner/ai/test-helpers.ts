@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { TokenUsage, TraceEvent } from '@onsembl/protocol';
-import { AiRun, type AiRunOptions, type RunVerdict } from './ai-run.js';
+import type { RunVerdict } from '../runner.js';
+import { AiRun, type AiRunOptions } from './ai-run.js';
 import type { ProcessExit, StreamFormat } from './types.js';
 
 /** The captured streams, shared with the stand-in CLIs (test/fixtures/ai-cli). */
