@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { AgentType } from '@onsembl/protocol';
-import { startAgent } from '@onsembl/agent';
+import { checkCli, CLI_DEFINITIONS, CliCheckError, isAiAgentType, startAgent, type AiCliOptions } from '@onsembl/agent';
 import { onShutdown } from './parse.js';
 
 function parseType(value: string): AgentType {
@@ -13,6 +13,43 @@ function parseType(value: string): AgentType {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+interface AgentFlags {
+  url: string;
+  token?: string;
+  name?: string;
+  type: AgentType;
+  allow?: string[];
+  deny?: string[];
+  cwd?: string;
+  model?: string;
+  permissionMode?: string;
+  cli?: string;
+  cliArg?: string[];
+}
+
+/** claude, gemini and codex: the CLI must be there and answer --version, else one line says what to install. */
+async function aiCliOptions(flags: AgentFlags): Promise<AiCliOptions | undefined> {
+  const type = flags.type;
+  if (!isAiAgentType(type)) {
+    for (const [flag, value] of [['--model', flags.model], ['--permission-mode', flags.permissionMode], ['--cli', flags.cli], ['--cli-arg', flags.cliArg]] as const) {
+      if (value !== undefined) throw new InvalidArgumentError(`${flag} applies to --type claude, gemini or codex only`);
+    }
+    return undefined;
+  }
+  const modes = CLI_DEFINITIONS[type].permissionModes;
+  if (flags.permissionMode !== undefined && !modes.includes(flags.permissionMode)) {
+    throw new InvalidArgumentError(`--permission-mode for ${type} must be one of ${modes.join(', ')}`);
+  }
+  const checked = await checkCli(type, flags.cli);
+  return {
+    path: checked.path,
+    version: checked.version,
+    ...(flags.model ? { model: flags.model } : {}),
+    ...(flags.permissionMode ? { permissionMode: flags.permissionMode } : {}),
+    ...(flags.cliArg ? { args: flags.cliArg } : {}),
+  };
+}
+
 export function registerAgentCommand(program: Command): void {
   program
     .command('agent')
@@ -20,17 +57,33 @@ export function registerAgentCommand(program: Command): void {
     .requiredOption('--url <url>', 'server address, e.g. ws://127.0.0.1:3001')
     .option('--token <jwt>', 'agent token (default: $ONSEMBL_AGENT_TOKEN)')
     .option('--name <name>', 'display name (default: this host name)')
-    .option('--type <type>', 'shell | claude | gemini | codex', parseType, AgentType.shell)
+    .option('--type <type>', 'shell | claude | gemini | codex (the AI types take the command text as the prompt)', parseType, AgentType.shell)
     .option('--allow <pattern>', 'only run commands matching this glob (repeatable)', collect)
     .option('--deny <pattern>', 'never run commands matching this glob (repeatable; wins over --allow)', collect)
-    .action((flags: { url: string; token?: string; name?: string; type: AgentType; allow?: string[]; deny?: string[] }) => {
+    .option('--cwd <dir>', 'where commands run (default: the current directory)')
+    .option('--model <model>', 'AI types: the model the CLI uses')
+    .option('--permission-mode <mode>', 'AI types: Claude --permission-mode, Gemini --approval-mode, Codex --sandbox')
+    .option('--cli <path>', 'AI types: the CLI to run (default: claude, gemini or codex on PATH)')
+    .option('--cli-arg <arg>', 'AI types: an extra argument for the CLI (repeatable)', collect)
+    .action(async (flags: AgentFlags) => {
       const token = flags.token ?? process.env.ONSEMBL_AGENT_TOKEN;
       if (!token) throw new InvalidArgumentError('--token (or $ONSEMBL_AGENT_TOKEN) is required');
+      let cli: AiCliOptions | undefined;
+      try {
+        cli = await aiCliOptions(flags);
+      } catch (error) {
+        if (!(error instanceof CliCheckError)) throw error;
+        console.error(`onsembl agent: ${error.message}`);
+        process.exitCode = 2;
+        return;
+      }
       const agent = startAgent({
         url: flags.url,
         token,
         type: flags.type,
         ...(flags.name ? { name: flags.name } : {}),
+        ...(flags.cwd ? { cwd: flags.cwd } : {}),
+        ...(cli ? { cli } : {}),
         ...(flags.allow || flags.deny ? { policy: { ...(flags.allow ? { allow: flags.allow } : {}), ...(flags.deny ? { deny: flags.deny } : {}) } } : {}),
       });
       agent.on('fatal', () => {

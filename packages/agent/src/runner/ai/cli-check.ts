@@ -61,7 +61,7 @@ export async function checkCli(type: AiAgentType, cliPath?: string): Promise<Che
   }
   const output = await new Promise<string>((done, fail) => {
     execFile(path, ['--version'], { timeout: VERSION_TIMEOUT_MS, env: { ...process.env, ...def.env }, maxBuffer: 64 * 1024 }, (error, stdout, stderr) => {
-      if (error) fail(new CliCheckError(`--type ${type} needs ${def.product}, but \`${path} --version\` failed (${firstLine(stderr) || error.message}): ${install}`));
+      if (error) fail(new CliCheckError(`--type ${type} needs ${def.product}, but \`${path} --version\` failed (${firstLine(stderr) || firstLine(error.message)}): ${install}`));
       else done(`${stdout}\n${stderr}`);
     });
   });

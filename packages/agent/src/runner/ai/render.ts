@@ -122,7 +122,7 @@ export class TerminalRenderer {
     const facts: string[] = [];
     if (result.turns !== undefined) facts.push(`${result.turns} turn${result.turns === 1 ? '' : 's'}`);
     facts.push(formatTokens(usage), formatCost(usage), formatDuration(durationMs));
-    return this.block(`${head}${paint(style.gray, ` · ${facts.join(' · ')}`)}`) + '\r\n';
+    return this.block(`${head}${paint(style.gray, ` · ${facts.join(' · ')}`)}`);
   }
 
   /** Raw text (a line that was not JSON, the tail of stderr), dimmed. */
