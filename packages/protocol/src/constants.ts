@@ -107,7 +107,7 @@ export const Limits = {
    * escapes included; it bounds what the free-form `tool_call.input` can carry.
    */
   traceEventMaxBytes: 128 * 1024,
-  /** Trace events an agent keeps unacknowledged per command; beyond it the oldest are dropped with a notice. */
+  /** Trace events an agent keeps unacknowledged per command; beyond it the agent holds the CLI (its writes block) until acknowledgements catch up. */
   traceUnackedMax: 10_000,
 } as const;
 
