@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // `npm run bench` (after `npm run build`): every scenario against the real Onsembl server, agents
 // and dashboards in separate processes over loopback, beside a minimal `ws` relay (the practical
 // limit) and a Socket.IO relay (what many peers use). Prints a table, writes bench/results.json.
@@ -25,7 +26,11 @@ import * as slowDashboard from './scenarios/slow-dashboard.js';
 import * as status from './scenarios/status.js';
 import * as store from './scenarios/store.js';
 
-/** In this order: the fan-out runs first, its frames and figures feed slow-dashboard and store. */
+/** @typedef {{ run: (ctx: import('./lib/context.js').Context) => Promise<import('./lib/report.js').FinishedRow[]> }} Scenario */
+/**
+ * In this order: the fan-out runs first, its frames and figures feed slow-dashboard and store.
+ * @type {Record<string, Scenario>}
+ */
 const SCENARIOS = { fanout, 'slow-dashboard': slowDashboard, store, latency, status, connections, commands };
 /** Everything stops by itself: past this the run is abandoned and every child killed. */
 const DEADLINE_MS = { quick: 3 * 60_000, full: 25 * 60_000 };
@@ -56,18 +61,15 @@ const deadline = setTimeout(() => {
 }, quick ? DEADLINE_MS.quick : DEADLINE_MS.full);
 deadline.unref();
 
-const ctx = createContext({ quick, profile });
-ctx.config = configFor(quick);
+const config = configFor(quick);
 const fanoutArg = args.find((a) => a.startsWith('--fanout='));
 if (fanoutArg) {
-  ctx.config.fanout = { ...ctx.config.fanout, counts: fanoutArg.slice('--fanout='.length).split(',').map(Number), noDeflateVariant: false };
+  config.fanout = { ...config.fanout, counts: fanoutArg.slice('--fanout='.length).split(',').map(Number), noDeflateVariant: false };
 }
-ctx.corpus = makeCorpus();
-ctx.fanout = {};
-ctx.relayFanout = {};
+const ctx = createContext({ quick, profile, config, corpus: makeCorpus() });
 
 const started = Date.now();
-const load = loadavg()[0];
+const load = /** @type {number} */ (loadavg()[0]);
 const flags = `${quick ? ' --quick' : ''}${experiment ? ` --experiment=${experiment}` : ''}`;
 console.log(`onsembl bench${flags}: ${only.join(', ')} (load average ${load.toFixed(2)})`);
 if (load > 1.5) console.log('  warning: the machine is busy; figures will be low and noisy (see "other cpu")');
@@ -82,10 +84,10 @@ for (const name of Object.keys(SCENARIOS).filter((n) => only.includes(n))) {
   }
   const t0 = Date.now();
   try {
-    rows.push(...(await SCENARIOS[name].run(ctx)));
+    rows.push(...(await /** @type {Scenario} */ (SCENARIOS[name]).run(ctx)));
   } catch (err) {
     failed = true;
-    console.error(`  ${name} failed: ${err.stack ?? err}`);
+    console.error(`  ${name} failed: ${/** @type {Error} */ (err).stack ?? err}`);
   }
   console.log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }

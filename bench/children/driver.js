@@ -1,3 +1,4 @@
+// @ts-check
 // The commands scenario's dashboard: keeps `depth` commands queued on every agent (a new request
 // as soon as one finishes) and counts completions. Talks to Onsembl as a dashboard, or to a relay
 // as the peer 'driver' that sends `run` messages to mini agents.
@@ -8,14 +9,24 @@ import { serve } from '../lib/rpc.js';
 import { percentile } from '../lib/stats.js';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled', 'timeout']);
-let request;
+/** @type {(agentId: string, cid: string) => void} */
+let request = () => {
+  throw new Error('not connected');
+};
+/** @type {(agentId: string) => unknown} */
 let onFinished = () => undefined;
 let completed = 0;
 let failed = 0;
 let sequence = 0;
+/** Start time by request id, then by command id once Onsembl names the command. @type {Map<string, number | undefined>} */
 const startedAt = new Map();
+/** @type {number[]} */
 const durations = [];
 
+/** @typedef {{ type: string, payload: { agentId: string, commandId: string, status: string, requestId?: string } }} OnsemblMessage */
+/** @typedef {{ type: string, to: string, agent: string, cid: string, exitCode: number }} ExitMessage */
+
+/** @param {{ kind: 'onsembl' | 'ws' | 'sio', url: string }} params */
 async function connect({ kind, url }) {
   if (kind === 'onsembl') {
     const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -24,7 +35,8 @@ async function connect({ kind, url }) {
       ws.once('error', reject);
     });
     ws.on('message', (data) => {
-      const m = JSON.parse(data);
+      /** @type {OnsemblMessage} */
+      const m = JSON.parse(data.toString());
       if (m.type === 'command:status' && FINAL.has(m.payload.status)) finished(m.payload.agentId, m.payload.commandId, m.payload.status === 'completed');
       else if (m.type === 'command:status' && m.payload.requestId) startedAt.set(m.payload.commandId, startedAt.get(m.payload.requestId));
       else if (m.type === 'error') failed++;
@@ -40,23 +52,29 @@ async function connect({ kind, url }) {
       ws.once('error', reject);
     });
     ws.on('message', (data) => {
-      const m = JSON.parse(data);
+      /** @type {ExitMessage} */
+      const m = JSON.parse(data.toString());
       if (m.type === 'exit' && m.to === 'driver') finished(m.agent, m.cid, m.exitCode === 0);
     });
     request = (agentId, cid) => ws.send(JSON.stringify({ to: agentId, from: 'driver', type: 'run', command: 'true', cid }));
   } else {
     const socket = io(url, { transports: ['websocket'], query: { role: 'peer', id: 'driver' }, forceNew: true, reconnection: false });
-    await new Promise((resolve, reject) => {
+    await /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('connect_error', reject);
-    });
-    socket.on('m', (m) => {
+    }));
+    socket.on('m', (/** @type {ExitMessage} */ m) => {
       if (m.type === 'exit' && m.to === 'driver') finished(m.agent, m.cid, m.exitCode === 0);
     });
     request = (agentId, cid) => socket.emit('m', { to: agentId, from: 'driver', type: 'run', command: 'true', cid });
   }
 }
 
+/**
+ * @param {string} agentId
+ * @param {string} id  the request's or command's id
+ * @param {boolean} ok
+ */
 function finished(agentId, id, ok) {
   if (ok) completed++;
   else failed++;
@@ -66,13 +84,17 @@ function finished(agentId, id, ok) {
   onFinished(agentId);
 }
 
+/** @param {string} agentId */
 function send(agentId) {
   const cid = `c-${++sequence}`;
   startedAt.set(cid, now());
   request(agentId, cid);
 }
 
-/** Keeps every agent `depth` commands deep for warmupMs + windowMs; counts completions in the window. */
+/**
+ * Keeps every agent `depth` commands deep for warmupMs + windowMs; counts completions in the window.
+ * @param {{ agentIds: string[], depth: number, warmupMs: number, windowMs: number }} params
+ */
 async function drive({ agentIds, depth, warmupMs, windowMs }) {
   let driving = true;
   onFinished = (agentId) => driving && send(agentId);
@@ -93,4 +115,6 @@ async function drive({ agentIds, depth, warmupMs, windowMs }) {
   };
 }
 
-serve({ connect, drive });
+const methods = { connect, drive };
+/** @typedef {typeof methods} Methods */
+serve(methods);

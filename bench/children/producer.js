@@ -1,3 +1,4 @@
+// @ts-check
 // The baselines' agent: one producer connection to the ws or Socket.IO relay that sends the same
 // bytes Onsembl's agent produced (frames captured by a dashboard), as fast as the relay takes them,
 // or timestamped lines in 50 ms batches, or one status event.
@@ -8,11 +9,21 @@ import { now, sleep } from '../lib/clock.js';
 import { stampedLine } from '../lib/lines.js';
 import { serve } from '../lib/rpc.js';
 
-let send;
+/**
+ * socket.io-client internals `buffered` reads (not in its types): the engine's `ws` socket and the
+ * packets waiting above it.
+ * @typedef {{ transport: { ws?: { bufferedAmount: number } }, writeBuffer: unknown[] }} EngineInternals
+ */
+
+/** @type {(text: string) => void} */
+let send = () => {
+  throw new Error('not connected');
+};
 /** Bytes accepted by the producer's socket but not yet written: the relay's back-pressure shows here. */
 let buffered = () => 0;
 const HIGH_BYTES = 1024 * 1024;
 
+/** @param {{ kind: 'ws' | 'sio', url: string }} params */
 async function connect({ kind, url }) {
   if (kind === 'ws') {
     const ws = new WebSocket(`${url}/producer`, { perMessageDeflate: false });
@@ -24,12 +35,13 @@ async function connect({ kind, url }) {
     buffered = () => ws.bufferedAmount;
   } else {
     const socket = io(url, { transports: ['websocket'], query: { role: 'producer' }, forceNew: true, reconnection: false });
-    await new Promise((resolve, reject) => {
+    await /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
       socket.on('connect', resolve);
       socket.on('connect_error', reject);
-    });
+    }));
     send = (text) => socket.emit('o', text);
-    buffered = () => (socket.io.engine.transport.ws?.bufferedAmount ?? 0) + socket.io.engine.writeBuffer.length * 10_240;
+    const engine = /** @type {EngineInternals} */ (/** @type {unknown} */ (socket.io.engine));
+    buffered = () => (engine.transport.ws?.bufferedAmount ?? 0) + engine.writeBuffer.length * 10_240;
   }
 }
 
@@ -38,9 +50,18 @@ async function connect({ kind, url }) {
  * registers, takes the command it is given and answers `command:started`; floodAgent() then sends
  * the captured chunks as that command's output. It isolates the server's share of the fan-out.
  */
+/** @type {Promise<string> | undefined} */
 let commandReady;
+/**
+ * @param {{ url: string, token: string, name: string }} params
+ * @returns {Promise<void>}
+ */
 async function connectAgent({ url, token, name }) {
   const ws = new WebSocket(`${url}/ws/agent?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
+  /**
+   * @param {string} type
+   * @param {unknown} payload
+   */
   const envelope = (type, payload) => JSON.stringify({ version: '1.0.0', type, timestamp: Date.now(), payload });
   buffered = () => ws.bufferedAmount;
   send = (text) => ws.send(text);
@@ -49,7 +70,8 @@ async function connectAgent({ url, token, name }) {
     ws.on('error', reject);
     commandReady = new Promise((resolveCommand) => {
       ws.on('message', (data) => {
-        const m = JSON.parse(data);
+        /** @type {{ type: string, payload: { commandId: string } }} */
+        const m = JSON.parse(data.toString());
         if (m.type === 'connection:ack') resolve();
         if (m.type === 'command:execute') {
           ws.send(envelope('command:started', { commandId: m.payload.commandId, pid: process.pid }));
@@ -60,6 +82,7 @@ async function connectAgent({ url, token, name }) {
   });
 }
 
+/** @param {{ datas: string[], ms: number, bytesPerSecond?: number }} params */
 async function floodAgent({ datas, ms, bytesPerSecond }) {
   const commandId = await commandReady;
   let sequence = 0;
@@ -68,15 +91,20 @@ async function floodAgent({ datas, ms, bytesPerSecond }) {
     version: '1.0.0', type: 'terminal:output', timestamp: Date.now(),
     payload: { commandId, sequence: ++sequence, stream: 'stdout', data: datas[sequence % datas.length] },
   });
-  return flood({ ms, next, bytesPerSecond, chunkBytes: datas[0].length });
+  return flood({ ms, next, bytesPerSecond, chunkBytes: /** @type {string} */ (datas[0]).length });
 }
 
-/** Sends `frames` round-robin (or `next()`) for `ms`, keeping at most ~1 MB queued in its own socket. */
+/**
+ * Sends `frames` round-robin (or `next()`) for `ms`, keeping at most ~1 MB queued in its own socket.
+ * @param {{ frames?: string[], ms: number, next?: () => string, bytesPerSecond?: number, chunkBytes?: number }} params
+ */
 async function flood({ frames, ms, next, bytesPerSecond, chunkBytes = 10_240 }) {
   const start = now();
   const end = start + ms;
   let sent = 0;
   // With a rate, no more than `bytesPerSecond` (an A/B of server CPU at a load it can carry).
+  const list = /** @type {string[]} */ (frames);
+  const frame = next ?? (() => /** @type {string} */ (list[sent % list.length]));
   const allowed = () => (bytesPerSecond ? Math.floor((((now() - start) / 1000) * bytesPerSecond) / chunkBytes) - sent : 32);
   while (now() < end) {
     if (buffered() >= HIGH_BYTES || allowed() <= 0) {
@@ -84,7 +112,7 @@ async function flood({ frames, ms, next, bytesPerSecond, chunkBytes = 10_240 }) 
       continue;
     }
     for (let k = Math.min(32, allowed()); k > 0 && buffered() < HIGH_BYTES; k--) {
-      send(next ? next() : frames[sent % frames.length]);
+      send(frame());
       sent++;
     }
     // Let the socket write and the relay's replies arrive.
@@ -100,14 +128,18 @@ async function flood({ frames, ms, next, bytesPerSecond, chunkBytes = 10_240 }) 
  * gets the same sizes of the same text. Its PTY is held, as the agent holds it, while ~1 MB waits in
  * the socket. What it leaves out of Onsembl's agent: acknowledgements, JSON sizing, escape-safe cuts.
  */
+/** @param {{ command: string, ms: number, template: string }} params */
 async function ptyFlood({ command, ms, template }) {
+  /** @type {typeof import('node-pty')} */
   const pty = createRequire(new URL('../../packages/agent/package.json', import.meta.url))('node-pty');
+  /** @type {{ timestamp: number, payload: { sequence: number, data: string } }} */
   const frame = JSON.parse(template);
   const chunkChars = frame.payload.data.length;
   const term = pty.spawn('/bin/bash', ['-c', command], { name: 'xterm-256color', cols: 120, rows: 40, env: process.env });
   let pending = '';
   let sent = 0;
   let held = false;
+  /** @returns {void} */
   const release = () => {
     if (buffered() >= HIGH_BYTES / 4) return void setTimeout(release, 1);
     held = false;
@@ -137,12 +169,14 @@ async function ptyFlood({ command, ms, template }) {
  * Writes `rate` stamped lines per second for `ms`, batched like the agent batches PTY output: a
  * chunk goes out `batchMs` after its first byte, or at once when it reaches `maxBytes`.
  */
+/** @param {{ rate: number, ms: number, batchMs: number, maxBytes: number, commandId: string, agentId: string }} params */
 async function lines({ rate, ms, batchMs, maxBytes, commandId, agentId }) {
   const start = now();
   const total = Math.round((rate * ms) / 1000);
   let written = 0;
   let sequence = 0;
   let pending = '';
+  /** @type {NodeJS.Timeout | undefined} */
   let timer;
   const flush = () => {
     clearTimeout(timer);
@@ -167,7 +201,10 @@ async function lines({ rate, ms, batchMs, maxBytes, commandId, agentId }) {
   return { written, chunks: sequence };
 }
 
-/** One agent:status event, shaped like Onsembl's; returns when it was sent. */
+/**
+ * One agent:status event, shaped like Onsembl's; returns when it was sent.
+ * @param {{ status: string, agentId: string }} params
+ */
 function status({ status, agentId }) {
   const agent = { id: agentId, name: agentId, type: 'shell', status, lastSeenAt: Date.now(), currentCommandId: null, queueLength: 0 };
   const t = now();
@@ -175,4 +212,6 @@ function status({ status, agentId }) {
   return t;
 }
 
-serve({ connect, flood, ptyFlood, lines, status, connectAgent, floodAgent });
+const methods = { connect, flood, ptyFlood, lines, status, connectAgent, floodAgent };
+/** @typedef {typeof methods} Methods */
+serve(methods);

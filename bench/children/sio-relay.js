@@ -1,3 +1,4 @@
+// @ts-check
 // Peer baseline: the same relay on Socket.IO (default server options, websocket transport only on
 // the clients). Roles come from the handshake query: producer, consumer, or peer with an id.
 //   producer 'o' events go to the 'consumers' room (Socket.IO encodes a broadcast once and, without
@@ -7,25 +8,42 @@ import { Server } from 'socket.io';
 import { createPacer } from '../lib/backpressure.js';
 import { serve } from '../lib/rpc.js';
 
+/** @typedef {import('socket.io').Socket} Socket */
+/**
+ * engine.io internals the pacer reads (not in its types): the `ws` socket under the websocket
+ * transport, its net.Socket, and the packets waiting above it.
+ * @typedef {{ transport: { socket?: { bufferedAmount: number, _socket?: import('node:net').Socket | null } }, writeBuffer: Array<{ data?: { length: number } }> }} EngineInternals
+ */
+/** A peer's routed message: `to` is a peer id, or '*' for every peer. @typedef {{ to: string }} PeerMessage */
+
 /** `pace: false` makes the relay forward blindly, as most do (the slow-dashboard scenario shows why not). */
+/** @type {{ pace?: boolean }} */
 const { pace = true } = JSON.parse(process.argv[2] ?? '{}');
 
 const http = createServer();
 const io = new Server(http, { maxHttpBufferSize: 1024 * 1024, serveClient: false });
+/** @type {Set<Socket>} */
 const consumers = new Set();
+/** @type {Set<Socket>} */
 const producers = new Set();
+/** @type {Map<unknown, Socket>} */
 const peers = new Map();
 
-/** The `ws` socket under an engine.io websocket transport, and what waits above it. */
-const wsOf = (s) => s.conn.transport.socket;
+/** @param {Socket} s */
+const engineOf = (s) => /** @type {EngineInternals} */ (/** @type {unknown} */ (s.conn));
+/**
+ * The `ws` socket under an engine.io websocket transport, and what waits above it.
+ * @param {Socket} s
+ */
+const wsOf = (s) => engineOf(s).transport.socket;
 const pacer = createPacer({
   consumers: () => consumers,
   buffered: (s) => {
     let queued = wsOf(s)?.bufferedAmount ?? 0;
-    for (const packet of s.conn.writeBuffer) queued += packet.data?.length ?? 0;
+    for (const packet of engineOf(s).writeBuffer) queued += packet.data?.length ?? 0;
     return queued;
   },
-  producers: () => [...producers].map((s) => wsOf(s)?._socket).filter(Boolean),
+  producers: () => [...producers].map((s) => wsOf(s)?._socket).filter((socket) => socket != null),
 });
 
 io.on('connection', (socket) => {
@@ -40,7 +58,7 @@ io.on('connection', (socket) => {
   } else if (role === 'peer') {
     peers.set(id, socket);
     socket.on('disconnect', () => peers.delete(id));
-    socket.on('m', (message) => {
+    socket.on('m', (/** @type {PeerMessage} */ message) => {
       if (message.to === '*') io.to('peers').emit('m', message);
       else peers.get(message.to)?.emit('m', message);
     });
@@ -51,17 +69,17 @@ io.on('connection', (socket) => {
     socket.join('consumers');
   }
 });
-await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+await new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve(undefined)));
+const { port } = /** @type {import('node:net').AddressInfo} */ (http.address());
 
-serve(
-  {
-    info: () => ({ port: http.address().port, url: `http://127.0.0.1:${http.address().port}` }),
-    counts: () => ({ consumers: consumers.size, producers: producers.size, peers: peers.size }),
+const methods = {
+  info: () => ({ port, url: `http://127.0.0.1:${port}` }),
+  counts: () => ({ consumers: consumers.size, producers: producers.size, peers: peers.size }),
+};
+/** @typedef {typeof methods} Methods */
+serve(methods, {
+  onExit: async () => {
+    io.disconnectSockets(true);
+    await new Promise((resolve) => io.close(() => resolve(undefined)));
   },
-  {
-    onExit: async () => {
-      io.disconnectSockets(true);
-      await new Promise((resolve) => io.close(() => resolve()));
-    },
-  },
-);
+});

@@ -1,3 +1,4 @@
+// @ts-check
 // Producer pacing for the baseline relays. A minimal relay that forwards without looking would
 // buffer without bound when consumers are slower than the producer; with this it stops reading
 // the producer's socket instead (TCP then slows the producer), which is what makes its throughput
@@ -10,6 +11,8 @@ export const LOW_BYTES = 256 * 1024;
 /**
  * `buffered(consumer)` says how many bytes wait for one consumer; `producers()` gives the net
  * sockets to pause. Call `afterForward()` after each message is handed to every consumer.
+ * @template C
+ * @param {{ consumers: () => Iterable<C>, buffered: (consumer: C) => number, producers: () => Iterable<import('node:net').Socket> }} sources
  */
 export function createPacer({ consumers, buffered, producers }) {
   let paused = false;

@@ -1,5 +1,18 @@
+// @ts-check
 // Sizes and durations of every scenario, full and --quick (CI smoke test: small and short, the
 // whole run under 60 s; its figures are not meant to be compared).
+/**
+ * @typedef {object} Config
+ * @property {{ counts: number[], rounds?: number, warmupMs: number, windowMs: number, noDeflateVariant: boolean }} fanout
+ * @property {{ dashboards: number, warmupMs: number, windowMs: number }} slow
+ * @property {{ dashboards: number, rate: number, warmupMs: number, windowMs: number }} latency
+ * @property {{ dashboards: number, cycles: number, perProcess: number }} status
+ * @property {{ dashboards: number, perProcess: number, settleMs: number }} connections
+ * @property {{ agents: number, agentsPerProcess: number, depth: number, warmupMs: number, windowMs: number }} commands
+ * @property {{ chunks: number }} store
+ */
+
+/** @type {Config} */
 const full = {
   fanout: { counts: [1, 10, 100], rounds: 3, warmupMs: 2_000, windowMs: 6_000, noDeflateVariant: true },
   slow: { dashboards: 10, warmupMs: 2_000, windowMs: 6_000 },
@@ -10,6 +23,7 @@ const full = {
   store: { chunks: 20_000 },
 };
 
+/** @type {Config} */
 const quick = {
   fanout: { counts: [10], warmupMs: 600, windowMs: 1_000, noDeflateVariant: false },
   slow: { dashboards: 10, warmupMs: 600, windowMs: 1_000 },
@@ -20,4 +34,5 @@ const quick = {
   store: { chunks: 2_000 },
 };
 
+/** @param {boolean} isQuick */
 export const configFor = (isQuick) => (isQuick ? quick : full);

@@ -1,3 +1,4 @@
+// @ts-check
 // The fan-out scenario's output: a file of base64 lines (76 columns, like `base64` prints), made
 // once per run from random bytes and then `cat` by the agent's command.
 //
@@ -13,6 +14,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** @typedef {{ file: string, bytes: number }} Corpus */
+
+/**
+ * @param {number} [bytes]
+ * @returns {Corpus}
+ */
 export function makeCorpus(bytes = 8 * 1024 * 1024) {
   const dir = mkdtempSync(join(tmpdir(), 'onsembl-bench-corpus-'));
   const file = join(dir, 'output.txt');
@@ -24,5 +31,9 @@ export function makeCorpus(bytes = 8 * 1024 * 1024) {
   return { file, bytes: text.length + lines.length };
 }
 
-/** A bounded command that prints the corpus `times` times. */
+/**
+ * A bounded command that prints the corpus `times` times.
+ * @param {string} file
+ * @param {number} times
+ */
 export const catCommand = (file, times) => `for i in $(seq 1 ${times}); do cat ${file}; done`;

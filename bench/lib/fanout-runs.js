@@ -1,3 +1,4 @@
+// @ts-check
 // One fan-out measurement: a producer (a real Onsembl agent, or the baselines' producer replaying
 // the same frames) floods; N dashboards count what they receive over a window. Shared by the
 // fan-out, slow-dashboard and store scenarios.
@@ -5,16 +6,49 @@ import { sleep } from './clock.js';
 import { catCommand } from './corpus.js';
 import { cpuMeter } from './cpu.js';
 import { startFleet } from './fleet.js';
-import { runCommand, spawnAgentProcess, startOnsemblServer } from './onsembl.js';
+import { runCommand, spawnAgentProcess, startOnsemblServer, tokenFor } from './onsembl.js';
 import { startChild } from './proc.js';
 import { startRelay } from './relays.js';
 import { mean, min, sum } from './stats.js';
+
+/** @typedef {import('./proc.js').Child<Record<never, never>>} AnyChild  any child: they all serve stats and gc */
+/** @typedef {import('./proc.js').Child<import('../children/producer.js').Methods>} ProducerChild */
+/** @typedef {import('./context.js').Context} Context */
+
+/**
+ * Per-dashboard rates (bytes/s) over a window, with the frames, gap markers and closed sockets.
+ * @typedef {{ mean: number, min: number, total: number, frames: number, gaps: number, closed: number }} Rates
+ */
+/**
+ * The server's (or relay's) own figures over a window: its last stats, RSS samples through the
+ * window, and with `settle` what it held after a full GC at both ends.
+ * @typedef {import('./rpc.js').ProcessStats & { rssStart: number | undefined, rssEnd: number | undefined, rssPeak: number, heldStart: import('./rpc.js').HeldMemory | undefined, heldEnd: import('./rpc.js').HeldMemory | undefined }} ServerStats
+ */
+/**
+ * One measured window: rates, the server's figures, cores per role, and `extra()` before and after.
+ * @template E
+ * @typedef {Rates & { server: ServerStats, cores: Record<string, number>, ms: number, before: E, after: E }} Window
+ */
+/**
+ * A fan-out measurement: its window and, when some dashboards stalled, the window before the stall
+ * (`reading`) and the stalled dashboards' own rates.
+ * @typedef {Window<unknown> & { reading?: Window<unknown>, stalled?: Rates }} Measurement
+ */
+/**
+ * What the store did over the window (see onsembl-server.js `countingStore`).
+ * @typedef {{ chunksPerSecond: number, chunksPerBatch: number, busy: number, msPerChunk: number, eventsPerSecond: number, eventsBusy: number, msPerEvent: number }} StoreFigures
+ */
+/** @typedef {Measurement & { store: StoreFigures }} OnsemblMeasurement */
 
 export const AGENT = 'bench-agent';
 /** How many frames a dashboard keeps from Onsembl's fan-out for the baselines to replay. */
 const CAPTURED_FRAMES = 48;
 
-/** Per-dashboard rates (bytes/s) from a fleet's counters. */
+/**
+ * Per-dashboard rates (bytes/s) from a fleet's counters.
+ * @param {import('./fleet.js').Since} since
+ * @returns {Rates}
+ */
 function rates(since) {
   const perDashboard = since.bytes.map((b) => (b * 1000) / since.ms);
   return {
@@ -27,8 +61,12 @@ function rates(since) {
   };
 }
 
-/** Samples a child's RSS every second through the window: the first and last samples and the peak. */
+/**
+ * Samples a child's RSS every second through the window: the first and last samples and the peak.
+ * @param {AnyChild} child
+ */
 function rssWatch(child) {
+  /** @type {number[]} */
   const samples = [];
   const take = () => child.call('stats').then((s) => samples.push(s.rss), () => undefined);
   const timer = setInterval(take, 1_000);
@@ -46,6 +84,9 @@ function rssWatch(child) {
  * `settle`, also what the server holds after a full GC at both ends (`heldStart`/`heldEnd`, see
  * rpc.js `gc`): what it kept, not where the collector happened to be (a flood allocates Buffers
  * quickly and frees them later) or how much the allocator has not returned to the system.
+ * @template E
+ * @param {{ fleet: import('./fleet.js').Fleet, server: AnyChild, pids: Record<string, Array<number | undefined>>, windowMs: number, extra: () => Promise<E>, settle?: boolean }} params
+ * @returns {Promise<Window<E>>}
  */
 async function window({ fleet, server, pids, windowMs, extra, settle = false }) {
   const heldStart = settle ? await server.call('gc') : undefined;
@@ -64,8 +105,11 @@ async function window({ fleet, server, pids, windowMs, extra, settle = false }) 
  * The measurement, the same for Onsembl and the baselines. With `slow` dashboards there are two
  * windows on the same run: one while they read (`reading`), then one after they stopped reading,
  * so the comparison is not blurred by run-to-run variance.
+ * @template E
+ * @param {{ fleet: import('./fleet.js').Fleet, slow: import('./fleet.js').Fleet | undefined, server: AnyChild, pids: Record<string, Array<number | undefined>>, warmupMs: number, windowMs: number, extra: () => Promise<E> }} params
+ * @returns {Promise<Window<E> & { reading?: Window<E> }>}
  */
-async function measure({ fleet, slow, server, pids, warmupMs, windowMs, extra = async () => ({}) }) {
+async function measure({ fleet, slow, server, pids, warmupMs, windowMs, extra }) {
   await sleep(warmupMs);
   // Both windows settle the heap at their ends when one compares them, so both pay the same pauses.
   const settle = Boolean(slow);
@@ -80,6 +124,9 @@ async function measure({ fleet, slow, server, pids, warmupMs, windowMs, extra = 
  * real agent process running a bounded `cat` loop of the corpus. With `synthetic`, the agent is
  * the producer child replaying captured chunks instead (at `syntheticRate` bytes/s, or flat out);
  * it needs ctx.frames, so it runs after a real fan-out captured them.
+ * @param {Context} ctx
+ * @param {{ dashboards: number, stalled?: number, deflate?: boolean, warmupMs: number, windowMs: number, name: string, serverOptions?: Parameters<typeof startOnsemblServer>[0], synthetic?: boolean, syntheticRate?: number }} params
+ * @returns {Promise<OnsemblMeasurement>}
  */
 export async function onsemblFanout(ctx, {
   dashboards, stalled = 0, deflate = true, warmupMs, windowMs, name, serverOptions, synthetic = false, syntheticRate,
@@ -90,22 +137,21 @@ export async function onsemblFanout(ctx, {
     startFleet(dashboards),
     stalled > 0 ? startFleet(stalled) : undefined,
   ]);
+  /** @type {import('./onsembl.js').AgentProcess | ProducerChild | undefined} */
   let agent;
   try {
-    const [[agentToken], [dashToken]] = await Promise.all([
-      server.call('tokens', { role: 'agent', names: [AGENT] }),
-      server.call('tokens', { role: 'dashboard', names: ['bench'] }),
-    ]);
+    const [agentToken, dashToken] = await Promise.all([tokenFor(server, 'agent', AGENT), tokenFor(server, 'dashboard', 'bench')]);
     agent = synthetic ? await syntheticAgent(server.wsUrl, agentToken) : spawnAgentProcess(server.wsUrl, agentToken, AGENT, { nodeArgs: ctx.agentProfile(name) });
     const url = `${server.wsUrl}/ws/dashboard?token=${encodeURIComponent(dashToken)}`;
     await Promise.all([fleet.open({ kind: 'onsembl', urls: [url], deflate }), slow?.open({ kind: 'onsembl', urls: [url], deflate })]);
     const capturing = !ctx.frames;
-    if (capturing) await fleet.procs[0].call('capture', { max: CAPTURED_FRAMES });
+    const first = /** @type {import('./fleet.js').Fleet['procs'][number]} */ (fleet.procs[0]);
+    if (capturing) await first.call('capture', { max: CAPTURED_FRAMES });
     // 2,000 x 8 MB: longer than any window at any plausible speed, and still bounded.
     await runCommand(server.wsUrl, dashToken, AGENT, catCommand(ctx.corpus.file, 2_000));
     const floodMs = warmupMs + windowMs * (stalled > 0 ? 2 : 1) + 500;
-    const flooding = synthetic && agent.call('floodAgent', {
-      datas: ctx.frames.map((f) => JSON.parse(f).payload.data), ms: floodMs, bytesPerSecond: syntheticRate,
+    const flooding = synthetic && /** @type {ProducerChild} */ (agent).call('floodAgent', {
+      datas: framesOf(ctx).map(dataOf), ms: floodMs, bytesPerSecond: syntheticRate,
     }, floodMs + 30_000);
     const result = await measure({
       fleet, slow, server, warmupMs, windowMs,
@@ -113,9 +159,9 @@ export async function onsemblFanout(ctx, {
       extra: () => server.call('store'),
     });
     await flooding;
-    if (capturing) ctx.frames = await fleet.procs[0].call('captured');
+    if (capturing) ctx.frames = await first.call('captured');
     const { before, after, ms } = result;
-    result.store = {
+    const store = {
       chunksPerSecond: ((after.chunks - before.chunks) * 1000) / ms,
       chunksPerBatch: (after.chunks - before.chunks) / Math.max(1, after.batches - before.batches),
       // Shares of the window spent storing, and the time per row (wall time, see onsembl-server.js).
@@ -125,14 +171,18 @@ export async function onsemblFanout(ctx, {
       eventsBusy: (after.eventMs - before.eventMs) / ms,
       msPerEvent: (after.eventMs - before.eventMs) / Math.max(1, after.events - before.events),
     };
-    if (slow) result.stalled = rates(await slow.since());
-    return result;
+    const stalledRates = slow ? rates(await slow.since()) : undefined;
+    return { ...result, store, ...(stalledRates ? { stalled: stalledRates } : {}) };
   } finally {
     await Promise.all([agent?.stop(), fleet.stop(), slow?.stop(), server.stop()]);
   }
 }
 
-/** The producer child speaking the agent protocol itself (see producer.js); needs captured frames. */
+/**
+ * The producer child speaking the agent protocol itself (see producer.js); needs captured frames.
+ * @param {string} wsUrl
+ * @param {string} token
+ */
 async function syntheticAgent(wsUrl, token) {
   const producer = startChild('producer', { label: 'synthetic-agent' });
   await producer.ready;
@@ -143,6 +193,10 @@ async function syntheticAgent(wsUrl, token) {
 /**
  * A baseline relay ('ws' or 'sio') that one producer feeds the frames captured from Onsembl, or,
  * with `pty`, the same command's output read from a real terminal (see producer.js ptyFlood).
+ * @param {Context} ctx
+ * @param {import('./relays.js').RelayKind} kind
+ * @param {{ dashboards: number, stalled?: number, pace?: boolean, cork?: boolean, pty?: boolean, warmupMs: number, windowMs: number }} params
+ * @returns {Promise<Measurement>}
  */
 export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = true, cork = false, pty = false, warmupMs, windowMs }) {
   const [relay, producer, fleet, slow] = await Promise.all([
@@ -157,12 +211,13 @@ export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = t
     await producer.call('connect', { kind, url: relay.base });
     const floodMs = warmupMs + windowMs * (stalled > 0 ? 2 : 1) + 500;
     // The longest captured frame: the first ones of a command can be cut short by the batch timer.
-    const template = ctx.frames.reduce((a, b) => (b.length > a.length ? b : a));
+    const template = framesOf(ctx).reduce((a, b) => (b.length > a.length ? b : a));
     const flooding = pty
       ? producer.call('ptyFlood', { command: catCommand(ctx.corpus.file, 2_000), ms: floodMs, template }, floodMs + 30_000)
-      : producer.call('flood', { frames: ctx.frames, ms: floodMs }, floodMs + 30_000);
+      : producer.call('flood', { frames: framesOf(ctx), ms: floodMs }, floodMs + 30_000);
     const result = await measure({
       fleet, slow, server: relay, warmupMs, windowMs, pids: { server: [relay.pid], agent: [producer.pid] },
+      extra: async () => ({}),
     });
     await flooding;
     return result;
@@ -171,7 +226,26 @@ export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = t
   }
 }
 
-/** The baselines replay Onsembl's own frames; a scenario run alone captures them first. */
+/**
+ * The frames captured from Onsembl's fan-out (a run that needs them captures them first).
+ * @param {Context} ctx
+ */
+export function framesOf(ctx) {
+  if (!ctx.frames) throw new Error('no frames captured from Onsembl yet (see ensureFrames)');
+  return ctx.frames;
+}
+
+/**
+ * The output text of a captured terminal:output frame.
+ * @param {string} frame
+ * @returns {string}
+ */
+const dataOf = (frame) => JSON.parse(frame).payload.data;
+
+/**
+ * The baselines replay Onsembl's own frames; a scenario run alone captures them first.
+ * @param {Context} ctx
+ */
 export async function ensureFrames(ctx) {
   if (ctx.frames?.length) return;
   await onsemblFanout(ctx, { dashboards: 1, warmupMs: 500, windowMs: 500, name: 'capture' });

@@ -1,3 +1,4 @@
+// @ts-check
 // Timestamped lines for the latency scenario: `@<ms since epoch, 3 decimals> <padding>`. The writer
 // (an agent's command, or the baseline producer) stamps each line as it writes it; a dashboard
 // subtracts the stamp from the moment the line's end arrives.
@@ -5,6 +6,7 @@
 /** Padding that makes a line about as long as a typical log line. */
 const PAD = 'INFO  build: compiled src/module/file.ts in 12 ms'.padEnd(60, '.');
 
+/** @param {number} t  the stamp, ms since the epoch */
 export function stampedLine(t) {
   return `@${t.toFixed(3)} ${PAD}\n`;
 }
@@ -12,6 +14,10 @@ export function stampedLine(t) {
 /**
  * Splits received text into complete lines (keeping a partial one for the next call) and reports
  * the latency of each stamped line. `carry` is per connection: { rest: '' }.
+ * @param {string} text
+ * @param {{ rest: string }} carry
+ * @param {number} receivedAt
+ * @param {number[]} out  latencies are pushed here
  */
 export function latenciesOf(text, carry, receivedAt, out) {
   const all = carry.rest + text;

@@ -1,8 +1,58 @@
+// @ts-check
 // Parent side of a benchmark child process: spawn with a raised fd limit, call methods over IPC,
 // and make sure no child outlives the run.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * Each child's method table, by file name in bench/children/: `call` is typed from it.
+ * @typedef {{
+ *   agents: import('../children/agents.js').Methods,
+ *   dashboards: import('../children/dashboards.js').Methods,
+ *   driver: import('../children/driver.js').Methods,
+ *   'onsembl-server': import('../children/onsembl-server.js').Methods,
+ *   producer: import('../children/producer.js').Methods,
+ *   'sio-relay': import('../children/sio-relay.js').Methods,
+ *   'store-capacity': import('../children/store-capacity.js').Methods,
+ *   'ws-relay': import('../children/ws-relay.js').Methods,
+ * }} ChildMethods
+ */
+
+/** @typedef {{ code: number | null, signal: NodeJS.Signals | null }} ExitInfo */
+
+/**
+ * @template F
+ * @typedef {F extends (params: infer P) => unknown ? P : never} ParamsOf
+ */
+/**
+ * What a call resolves with (it came through JSON, so Buffers and undefined do not survive).
+ * @template F
+ * @typedef {F extends (...args: never[]) => infer R ? Awaited<R> : never} ResultOf
+ */
+
+/**
+ * A running child. `call(method, params, timeoutMs)` runs one of its methods over IPC.
+ * @template {import('./rpc.js').MethodTable} M
+ * @typedef {object} Child
+ * @property {string} label
+ * @property {number | undefined} pid
+ * @property {Promise<void>} ready
+ * @property {Promise<ExitInfo>} exited
+ * @property {(event: string, fn: (data: unknown) => void) => void} on
+ * @property {<K extends keyof (M & import('./rpc.js').BuiltInMethods) & string>(method: K, params?: ParamsOf<(M & import('./rpc.js').BuiltInMethods)[K]>, timeoutMs?: number) => Promise<ResultOf<(M & import('./rpc.js').BuiltInMethods)[K]>>} call
+ * @property {(graceMs?: number) => Promise<ExitInfo>} stop
+ */
+
+/**
+ * @typedef {object} IpcReply  a call's answer, or an event the child emitted
+ * @property {number} [id]
+ * @property {unknown} [result]
+ * @property {string} [error]
+ * @property {string} [event]
+ * @property {unknown} [data]
+ */
+
+/** @type {Set<import('node:child_process').ChildProcess>} */
 const live = new Set();
 let exitHooked = false;
 
@@ -28,6 +78,10 @@ function hookExit() {
  * Starts `bench/children/<name>.js` through `sh -c 'ulimit -n <hard>; exec node ...'`, so a child
  * holding thousands of sockets is not stopped by a low soft fd limit (CI machines often have 1024).
  * Returns { call(method, params, timeoutMs), on(event, fn), stop(), pid }.
+ * @template {keyof ChildMethods} N
+ * @param {N} name
+ * @param {{ args?: string[], nodeArgs?: string[], env?: Record<string, string>, label?: string }} [options]
+ * @returns {Child<ChildMethods[N]>}
  */
 export function startChild(name, { args = [], nodeArgs = [], env = {}, label = name } = {}) {
   hookExit();
@@ -39,10 +93,14 @@ export function startChild(name, { args = [], nodeArgs = [], env = {}, label = n
     env: { ...process.env, ...env },
   });
   live.add(child);
+  /** @type {Map<number, { resolve: (result: unknown) => void, reject: (err: Error) => void, timer: NodeJS.Timeout, method: string }>} */
   const pending = new Map();
+  /** @type {Map<string, Array<(data: unknown) => void>>} */
   const listeners = new Map();
   let nextId = 1;
+  /** @type {ExitInfo | undefined} */
   let exitInfo;
+  /** @type {Promise<ExitInfo>} */
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       live.delete(child);
@@ -55,21 +113,23 @@ export function startChild(name, { args = [], nodeArgs = [], env = {}, label = n
       resolve(exitInfo);
     });
   });
-  child.on('message', (message) => {
+  child.on('message', (raw) => {
+    const message = /** @type {IpcReply} */ (raw);
     if (message.event !== undefined) {
       for (const fn of listeners.get(message.event) ?? []) fn(message.data);
       return;
     }
-    const call = pending.get(message.id);
+    const call = message.id === undefined ? undefined : pending.get(message.id);
     if (!call) return;
-    pending.delete(message.id);
+    pending.delete(/** @type {number} */ (message.id));
     clearTimeout(call.timer);
     if (message.error !== undefined) call.reject(new Error(`${label}.${call.method}: ${message.error}`));
     else call.resolve(message.result);
   });
+  /** @type {Promise<void>} */
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${label} did not start`)), 30_000);
-    (listeners.get('ready') ?? listeners.set('ready', []).get('ready')).push(() => {
+    listenersOf(listeners, 'ready').push(() => {
       clearTimeout(timer);
       resolve();
     });
@@ -85,8 +145,13 @@ export function startChild(name, { args = [], nodeArgs = [], env = {}, label = n
     ready,
     exited,
     on(event, fn) {
-      (listeners.get(event) ?? listeners.set(event, []).get(event)).push(fn);
+      listenersOf(listeners, event).push(fn);
     },
+    /**
+     * @param {string} method
+     * @param {unknown} [params]
+     * @returns {Promise<never>}  (the typedef's `call` gives each method its result type)
+     */
     call(method, params = {}, timeoutMs = 60_000) {
       if (exitInfo) return Promise.reject(new Error(`${label} has exited`));
       const id = nextId++;
@@ -95,7 +160,7 @@ export function startChild(name, { args = [], nodeArgs = [], env = {}, label = n
           pending.delete(id);
           reject(new Error(`${label}.${method} timed out after ${timeoutMs} ms`));
         }, timeoutMs);
-        pending.set(id, { resolve, reject, timer, method });
+        pending.set(id, { resolve: /** @type {(result: unknown) => void} */ (resolve), reject, timer, method });
         child.send({ id, method, params });
       });
     },
@@ -113,4 +178,15 @@ export function startChild(name, { args = [], nodeArgs = [], env = {}, label = n
       return info;
     },
   };
+}
+
+/**
+ * The listeners of `event`, created empty on first use.
+ * @param {Map<string, Array<(data: unknown) => void>>} listeners
+ * @param {string} event
+ */
+function listenersOf(listeners, event) {
+  let list = listeners.get(event);
+  if (!list) listeners.set(event, (list = []));
+  return list;
 }

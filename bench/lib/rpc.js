@@ -1,7 +1,36 @@
+// @ts-check
 // Child side of the IPC protocol of proc.js: serve methods, emit events, and exit with the parent.
 import { performance } from 'node:perf_hooks';
 
+/**
+ * What a child serves: method name → function of one JSON params object (or none). The parent's
+ * `call` is typed from a child's table (proc.js `ChildMethods`).
+ * @typedef {Record<string, (params: never) => unknown>} MethodTable
+ */
+
+/**
+ * @typedef {object} ProcessStats
+ * @property {number} rss
+ * @property {number} heapUsed
+ * @property {number} external
+ * @property {number} cpu  CPU time over wall time since the last call: 1.0 = one core fully busy.
+ * @property {number} elu  event-loop utilisation since the last call
+ */
+
+/**
+ * @typedef {object} HeldMemory  after a full GC: RSS, and what the process holds
+ * @property {number} rss
+ * @property {number} heapUsed
+ * @property {number} external
+ * @property {number} held  heap in use plus external memory
+ */
+
+/** @typedef {{ stats: () => ProcessStats, gc: () => HeldMemory }} BuiltInMethods */
+
+/** @typedef {{ id: number, method: string, params: unknown }} Request */
+
 /** What every child can report about itself: memory, CPU and event-loop busyness since the last call. */
+/** @returns {() => ProcessStats} */
 function processStats() {
   let lastCpu = process.cpuUsage();
   let lastElu = performance.eventLoopUtilization();
@@ -30,11 +59,17 @@ function processStats() {
  * Serves `handlers` (method → async function(params)) to the parent. Adds `stats`, `gc` and the
  * `__exit` used by stop(): `onExit` runs first (close servers, so --cpu-prof output is complete).
  */
+/**
+ * @param {MethodTable} handlers
+ * @param {{ onExit?: () => Promise<void> }} [options]
+ */
 export function serve(handlers, { onExit } = {}) {
   const stats = processStats();
+  /** @type {Record<string, ((params: never) => unknown) | undefined>} */
   const all = {
     stats: () => stats(),
     /** A full GC, then its RSS and what the process holds (heap in use, Buffers and other external memory). */
+    /** @returns {HeldMemory} */
     gc: () => {
       if (typeof globalThis.gc === 'function') globalThis.gc();
       const { rss, heapUsed, external } = process.memoryUsage();
@@ -54,9 +89,10 @@ export function serve(handlers, { onExit } = {}) {
       process.exit(0);
     }
   };
-  process.on('message', async ({ id, method, params }) => {
+  process.on('message', async (message) => {
+    const { id, method, params } = /** @type {Request} */ (message);
     if (method === '__exit') return void exit();
-    const handler = all[method];
+    const handler = /** @type {((params: unknown) => unknown) | undefined} */ (all[method]);
     try {
       if (!handler) throw new Error(`no method ${method}`);
       const result = await handler(params);
@@ -70,7 +106,11 @@ export function serve(handlers, { onExit } = {}) {
   process.send?.({ event: 'ready' });
 }
 
-/** Sends an unsolicited event to the parent. */
+/**
+ * Sends an unsolicited event to the parent.
+ * @param {string} event
+ * @param {unknown} data
+ */
 export function emit(event, data) {
   process.send?.({ event, data });
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Output latency: a command prints 1,000 timestamped lines per second; 10 dashboards measure the
 // time from the line's write to its arrival. The agent batches output for up to 50 ms, so the
 // floor is about half the window at the median and the whole window at the tail; the baselines'
@@ -7,16 +8,25 @@ import { cpuMeter } from '../lib/cpu.js';
 import { fileURLToPath } from 'node:url';
 import { AGENT } from '../lib/fanout-runs.js';
 import { startFleet } from '../lib/fleet.js';
-import { runCommand, spawnAgentProcess, startOnsemblServer } from '../lib/onsembl.js';
+import { runCommand, spawnAgentProcess, startOnsemblServer, tokenFor } from '../lib/onsembl.js';
 import { startChild } from '../lib/proc.js';
 import { startRelay } from '../lib/relays.js';
 import { finish } from '../lib/report.js';
 import { percentile } from '../lib/stats.js';
 import { Limits, Timings } from '@onsembl/protocol';
 
+/** @typedef {import('../lib/context.js').Context} Context */
+/** @typedef {import('../lib/fleet.js').Fleet} Fleet */
+/** @typedef {import('../lib/config.js').Config['latency']} Options */
+
 const STAMP_LINES = fileURLToPath(new URL('../tools/stamp-lines.js', import.meta.url));
 
-/** Discards what arrived during warm-up, collects the window's samples from every dashboard. */
+/**
+ * Discards what arrived during warm-up, collects the window's samples from every dashboard.
+ * @param {Fleet} fleet
+ * @param {number} warmupMs
+ * @param {number} windowMs
+ */
 async function window(fleet, warmupMs, windowMs) {
   await sleep(warmupMs);
   await fleet.all('latencyMode', { on: true });
@@ -25,14 +35,16 @@ async function window(fleet, warmupMs, windowMs) {
   return parts.flat();
 }
 
+/**
+ * @param {Context} ctx
+ * @param {Options} options
+ */
 async function onsembl(ctx, { dashboards, rate, warmupMs, windowMs }) {
   const [server, fleet] = await Promise.all([startOnsemblServer({}, { profile: ctx.profile('latency') }), startFleet(dashboards)]);
+  /** @type {import('../lib/onsembl.js').AgentProcess | undefined} */
   let agent;
   try {
-    const [[agentToken], [dashToken]] = await Promise.all([
-      server.call('tokens', { role: 'agent', names: [AGENT] }),
-      server.call('tokens', { role: 'dashboard', names: ['bench'] }),
-    ]);
+    const [agentToken, dashToken] = await Promise.all([tokenFor(server, 'agent', AGENT), tokenFor(server, 'dashboard', 'bench')]);
     await fleet.open({ kind: 'onsembl', urls: [`${server.wsUrl}/ws/dashboard?token=${encodeURIComponent(dashToken)}`] });
     agent = spawnAgentProcess(server.wsUrl, agentToken, AGENT);
     const seconds = Math.ceil((warmupMs + windowMs) / 1000) + 1;
@@ -46,6 +58,10 @@ async function onsembl(ctx, { dashboards, rate, warmupMs, windowMs }) {
   }
 }
 
+/**
+ * @param {import('../lib/relays.js').RelayKind} kind
+ * @param {Options} options
+ */
 async function relay(kind, { dashboards, rate, warmupMs, windowMs }) {
   const [r, producer, fleet] = await Promise.all([startRelay(kind), startChild('producer'), startFleet(dashboards)]);
   try {
@@ -64,6 +80,7 @@ async function relay(kind, { dashboards, rate, warmupMs, windowMs }) {
   }
 }
 
+/** @param {Context} ctx */
 export async function run(ctx) {
   const options = ctx.config.latency;
   ctx.log('output latency: Onsembl');
@@ -73,6 +90,10 @@ export async function run(ctx) {
   ctx.log('output latency: Socket.IO relay');
   const s = await relay('sio', options);
   const expected = (options.rate * options.windowMs * options.dashboards) / 1000;
+  /**
+   * @param {number} p
+   * @param {import('../lib/report.js').Row['target']} [target]
+   */
   const row = (p, target) => finish({
     key: `latency-p${p}`,
     title: `Output latency, agent write to dashboard receipt, p${p} (${options.rate} lines/s, ${options.dashboards} dashboards)`,
@@ -87,5 +108,5 @@ export async function run(ctx) {
     extra: { samples: o.samples.length, expectedSamples: expected, max: Math.max(...o.samples) },
     notes: o.samples.length < expected * 0.9 ? `only ${o.samples.length} of ~${expected} lines arrived` : undefined,
   });
-  return [row(50), row(99, { text: '≤60 ms', check: (r) => r.value <= 60 })];
+  return [row(50), row(99, { text: '≤60 ms', check: (r) => Number(r.value) <= 60 })];
 }

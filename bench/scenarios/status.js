@@ -1,18 +1,28 @@
+// @ts-check
 // Status fan-out: 1,000 dashboards; an agent connects, then disconnects, `cycles` times. For each
 // event, the time from the agent's action (startAgent / agent.stop) until each dashboard has the
 // agent:status. The baselines time one small status message from the producer to every consumer.
 import { sleep } from '../lib/clock.js';
 import { cpuMeter } from '../lib/cpu.js';
 import { startFleet } from '../lib/fleet.js';
-import { startOnsemblServer } from '../lib/onsembl.js';
+import { startOnsemblServer, tokenFor } from '../lib/onsembl.js';
 import { startChild } from '../lib/proc.js';
 import { startRelay } from '../lib/relays.js';
 import { finish } from '../lib/report.js';
 import { percentile } from '../lib/stats.js';
 
+/** @typedef {import('../lib/context.js').Context} Context */
+/** @typedef {import('../lib/fleet.js').Fleet} Fleet */
+/** @typedef {import('../lib/config.js').Config['status']} Options */
+
 const AGENT = 'status-agent';
 
-/** Waits until every dashboard saw the armed status; returns each arrival time (ms since epoch). */
+/**
+ * Waits until every dashboard saw the armed status; returns each arrival time (ms since epoch).
+ * @param {Fleet} fleet
+ * @param {number} total
+ * @param {number} [timeoutMs]
+ */
 async function arrivals(fleet, total, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -25,18 +35,28 @@ async function arrivals(fleet, total, timeoutMs = 15_000) {
   return { at: parts.flatMap((p) => p.at), stamp: parts.flatMap((p) => p.stamp) };
 }
 
-/** Runs `cycles` online/offline events through `act(status) -> t0`; collects delays. */
+/**
+ * Runs `cycles` online/offline events through `act(status) -> t0`; collects delays.
+ * @param {Fleet} fleet
+ * @param {number} total
+ * @param {number} count
+ * @param {(status: 'online' | 'offline') => Promise<number>} act
+ */
 async function cycles(fleet, total, count, act) {
+  /** @type {number[]} */
   const fromAction = [];
+  /** @type {number[]} */
   const fromServer = [];
   for (let i = 0; i < count; i++) {
-    for (const status of ['online', 'offline']) {
+    for (const status of /** @type {const} */ (['online', 'offline'])) {
       await fleet.all('armStatus', { status });
       const t0 = await act(status);
       const { at, stamp } = await arrivals(fleet, total);
       for (let k = 0; k < at.length; k++) {
-        fromAction.push(at[k] - t0);
-        if (stamp[k] !== null) fromServer.push(at[k] - stamp[k]);
+        const arrived = Number(at[k]);
+        fromAction.push(arrived - t0);
+        const stamped = stamp[k];
+        if (stamped !== null) fromServer.push(arrived - Number(stamped));
       }
       await sleep(100);
     }
@@ -44,6 +64,10 @@ async function cycles(fleet, total, count, act) {
   return { fromAction, fromServer };
 }
 
+/**
+ * @param {Context} ctx
+ * @param {Options} options
+ */
 async function onsembl(ctx, { dashboards, cycles: count, perProcess }) {
   const host = startChild('agents', { label: 'agent-host' });
   const [server, fleet] = await Promise.all([
@@ -52,10 +76,7 @@ async function onsembl(ctx, { dashboards, cycles: count, perProcess }) {
   ]);
   try {
     await host.ready;
-    const [[agentToken], [dashToken]] = await Promise.all([
-      server.call('tokens', { role: 'agent', names: [AGENT] }),
-      server.call('tokens', { role: 'dashboard', names: ['bench'] }),
-    ]);
+    const [agentToken, dashToken] = await Promise.all([tokenFor(server, 'agent', AGENT), tokenFor(server, 'dashboard', 'bench')]);
     await fleet.open({ kind: 'onsembl', urls: [`${server.wsUrl}/ws/dashboard?token=${encodeURIComponent(dashToken)}`] });
     const cpu = cpuMeter({ server: [server.pid], agent: [host.pid], clients: fleet.procs.map((p) => p.pid) });
     const t0 = Date.now();
@@ -69,6 +90,10 @@ async function onsembl(ctx, { dashboards, cycles: count, perProcess }) {
   }
 }
 
+/**
+ * @param {import('../lib/relays.js').RelayKind} kind
+ * @param {Options} options
+ */
 async function relay(kind, { dashboards, cycles: count, perProcess }) {
   const [r, producer, fleet] = await Promise.all([startRelay(kind), startChild('producer'), startFleet(dashboards, perProcess)]);
   try {
@@ -82,6 +107,7 @@ async function relay(kind, { dashboards, cycles: count, perProcess }) {
   }
 }
 
+/** @param {Context} ctx */
 export async function run(ctx) {
   const options = ctx.config.status;
   ctx.log(`status fan-out to ${options.dashboards}: Onsembl`);
@@ -98,7 +124,7 @@ export async function run(ctx) {
     value: percentile(o.fromAction, 99),
     baseline: percentile(w.fromAction, 99),
     peer: percentile(s.fromAction, 99),
-    target: { text: '≤100 ms', check: (r) => r.value <= 100 },
+    target: { text: '≤100 ms', check: (r) => Number(r.value) <= 100 },
     server: o.server,
     cores: o.cores,
     extra: {

@@ -1,11 +1,13 @@
+// @ts-check
 // Store: output chunks persisted per second while one agent floods one dashboard (the fastest
 // fan-out, so the most chunks), beside what SqliteStore takes when fed the same chunks flat out:
 // in batches of 256 per transaction (baseline column) and one per transaction (peer column).
 // The ratio is the share of the store's capacity the output path used.
-import { ensureFrames, onsemblFanout } from '../lib/fanout-runs.js';
+import { ensureFrames, framesOf, onsemblFanout } from '../lib/fanout-runs.js';
 import { startChild } from '../lib/proc.js';
 import { finish } from '../lib/report.js';
 
+/** @param {import('../lib/context.js').Context} ctx */
 export async function run(ctx) {
   await ensureFrames(ctx);
   // Fan-out to one dashboard: the fastest, so the most chunks to store.
@@ -15,7 +17,8 @@ export async function run(ctx) {
     const { warmupMs, windowMs } = ctx.config.fanout;
     fanout = await onsemblFanout(ctx, { dashboards: 1, warmupMs, windowMs, name: 'store' });
   }
-  const data = ctx.frames.map((f) => JSON.parse(f).payload.data);
+  /** @type {string[]} */
+  const data = framesOf(ctx).map((f) => JSON.parse(f).payload.data);
   const child = startChild('store-capacity');
   try {
     await child.ready;

@@ -1,3 +1,4 @@
+// @ts-check
 // The latency scenario's command: prints `rate` timestamped lines per second for `seconds`, each
 // stamped the moment it is written. Run by the agent in its PTY: `node stamp-lines.js 1000 10`.
 import { now } from '../lib/clock.js';
