@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
+import { registerClientCommands } from './commands/client/index.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerTokenCommand } from './commands/token.js';
 import { registerUpCommand } from './commands/up.js';
@@ -13,6 +14,7 @@ registerServerCommand(program);
 registerTokenCommand(program);
 registerAgentCommand(program);
 registerUpCommand(program);
+registerClientCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof InvalidArgumentError) process.exitCode = 2;
