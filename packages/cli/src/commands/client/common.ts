@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import type { Command, CommanderError } from 'commander';
 import { ClientError, HistoryApiError, ProtocolError } from '@onsembl/client';
 import { ErrorCode } from '@onsembl/protocol';
 import { ClientConfigError, resolveClientConfig, type ClientConfig, type ClientConfigFlags } from '../../client-config.js';
