@@ -108,7 +108,7 @@ class RunSession {
 
   #requestFailed(error: unknown): never {
     if (error instanceof ProtocolError && error.code === ErrorCode.AGENT_OFFLINE) {
-      throw new CliError(ExitCode.agentOffline, `agent ${this.#agent?.name} (id ${this.#agent?.id}) is offline: ${error.message}`);
+      throw new CliError(ExitCode.agentOffline, `agent ${this.#agent?.name} (id ${this.#agent?.id}) is offline (AGENT_OFFLINE: ${error.message})`);
     }
     if (error instanceof ClientError && error.code === 'CONNECTION_LOST') {
       throw new CliError(ExitCode.unavailable, `${error.message}; the command may or may not have been queued (see: onsembl history)`);
