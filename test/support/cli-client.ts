@@ -34,8 +34,8 @@ export interface ClientStack extends AsyncDisposable {
   env: NodeJS.ProcessEnv;
   /** GET on the REST API with a dashboard token. */
   api<T>(path: string): Promise<T>;
-  /** Replaces the server process (same data dir, same port): SIGKILL or SIGTERM first. */
-  restart(signal: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Replaces the server process (same data dir, same port): SIGKILL or SIGTERM first; `whileDown` runs in between. */
+  restart(signal: 'SIGKILL' | 'SIGTERM', whileDown?: () => void): Promise<void>;
 }
 
 /** A real `onsembl server` process and a real `onsembl agent` process, online, with a dashboard token file. */
@@ -61,10 +61,11 @@ export async function startClientStack(agentName = 'worker'): Promise<ClientStac
       if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
       return (await res.json()) as T;
     },
-    async restart(signal) {
+    async restart(signal, whileDown) {
       const exited = new Promise((resolve) => server.child.once('exit', resolve));
       server.child.kill(signal);
       await exited;
+      whileDown?.();
       server = await spawnServer(dir.path, [], {}, server.port);
     },
     async [Symbol.asyncDispose]() {
