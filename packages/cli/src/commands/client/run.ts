@@ -62,6 +62,7 @@ class RunSession {
   #agent: AgentInfo | undefined;
   #interrupts = 0;
   #interruptWanted = false;
+  #started = false;
   #detach!: (code: number) => void;
   readonly #detached = new Promise<number>((resolve) => (this.#detach = resolve));
 
@@ -150,7 +151,9 @@ class RunSession {
   }
 
   #onStatus(status: CommandStatusPayload): void {
-    if (status.status === 'running') this.terminal.clearProgress();
+    if (status.status === 'queued') return;
+    this.#started = true;
+    this.terminal.clearProgress();
   }
 
   #onAgent(info: AgentInfo): void {
@@ -162,7 +165,8 @@ class RunSession {
   #showQueue(update: QueueUpdate | undefined): void {
     const id = this.#commandId;
     const agent = this.#agent;
-    if (!id || !agent) return;
+    // The agent's status and its queue arrive as separate events: the one that says ours runs wins.
+    if (!id || !agent || this.#started || agent.currentCommandId === id) return;
     const entry = update?.queue.find((queued) => queued.commandId === id);
     if (!entry) return;
     const why = agent.status === 'offline' ? ' (agent offline)' : agent.currentCommandId ? ` (running ${agent.currentCommandId})` : '';
