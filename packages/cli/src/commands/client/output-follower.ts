@@ -25,7 +25,7 @@ export class OutputFollower {
 
   constructor(
     private readonly commandId: string,
-    private readonly history: HistoryApi,
+    private readonly history: Pick<HistoryApi, 'outputChunks'>,
     private readonly sink: OutputSink,
   ) {}
 
