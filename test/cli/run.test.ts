@@ -67,6 +67,20 @@ describe('onsembl run', () => {
     expect(cli.stderr()).toMatch(/cmd-\S+ was cancelled/);
   });
 
+  it('a second Ctrl-C stops waiting at once (exit 130) and says how to follow the command', async () => {
+    // The command ignores SIGINT and SIGTERM, so its final status takes the agent's escalation to SIGKILL.
+    const text = "trap '' INT TERM; echo stubborn; sleep 30";
+    const cli = spawnCli(['run', '--', text], stack.env);
+    await waitUntil(() => cli.stdout().toString().includes('stubborn'), 'the command to start');
+    cli.child.kill('SIGINT');
+    await waitUntil(() => cli.stderr().includes('interrupting'), 'the first interrupt');
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(130);
+    expect(cli.stderr()).toMatch(/stopped waiting for (cmd-\S+); it may still be running: onsembl logs \1 --follow/);
+    // The interrupt still reaches it: the agent ends it.
+    await waitUntil(async () => (await commandNamed(text))?.status === 'cancelled', 'the command cancelled');
+  });
+
   it('agent offline: exits 69 for an unknown agent, an offline one, and when no agent is online', async () => {
     const unknown = await runCli(['run', '--agent', 'ghost', '--', 'true'], stack.env);
     expect(unknown.code).toBe(69);
@@ -74,9 +88,13 @@ describe('onsembl run', () => {
     expect(unknown.stderr).toContain('runner (id runner, shell, online)');
 
     // A second agent: two online means --agent is needed (bad usage, 64, listing both) ...
-    let second: AgentProcess | undefined = spawnAgent(stack.server.wsUrl, await tokens.issue('agent', 'second'), ['--name', 'second']);
+    let second: AgentProcess | undefined = spawnAgent(stack.server.wsUrl, await tokens.issue('agent', 'second'), ['--name', 'second', '--deny', 'forbidden*']);
     try {
       await waitUntil(async () => (await stack.api<{ agents: Agent[] }>('/api/agents')).agents.some((a) => a.name === 'second' && a.status === 'online'), 'second online');
+      // (Its policy refuses some commands: those never ran, exit 126.)
+      const denied = await runCli(['run', '--agent', 'second', '--', 'forbidden thing'], stack.env);
+      expect(denied.code).toBe(126);
+      expect(denied.stderr).toMatch(/cmd-\S+ did not run: denied by the agent's policy/);
       const ambiguous = await runCli(['run', '--', 'true'], stack.env);
       expect(ambiguous.code).toBe(64);
       expect(ambiguous.stderr).toContain('2 agents are online; pick one with --agent');
