@@ -14,9 +14,9 @@ export interface ConnectionWatch {
 }
 
 /**
- * Keeps a waiting client connected: says on stderr when the connection drops and comes back, keeps
- * retrying past the spec's "5 failures" (a script has nobody to press a reconnect button), and ends
- * the wait when the token is refused or the server stayed away for `RECONNECT_WINDOW_MS`.
+ * Watches a waiting client's connection (the client itself keeps retrying, with backoff): says on
+ * stderr when it drops and comes back, and ends the wait when the token is refused or the server
+ * stayed away for `RECONNECT_WINDOW_MS` (a script must end some time; the command carries on).
  */
 export function watchConnection(
   client: OnsemblClient, config: ClientConfig, terminal: Terminal, socketError: () => string | null, whatWaits: () => string,
@@ -36,10 +36,6 @@ export function watchConnection(
     }
     if (status.state === 'DISCONNECTED' && status.reason === 'auth-failed') {
       fail(authError(config, status.lastError ?? 'AUTH_FAILED'));
-      return;
-    }
-    if (status.state === 'DISCONNECTED' && status.reason === 'gave-up') {
-      client.reconnect();
       return;
     }
     if (status.state === 'RECONNECTING' && lostAt === null) {
