@@ -8,7 +8,8 @@ type Agent = { id: string; name: string; type: string; status: string };
 type Command = { id: string; command: string; status: string; exitCode?: number | null; agentId: string };
 
 /** `onsembl agents`, `history`, `logs`, `stop-all` as processes against a real server and agent. */
-describe('onsembl agents, history, logs, stop-all', () => {
+// Each case starts several CLI processes; on a loaded machine one takes seconds.
+describe('onsembl agents, history, logs, stop-all', { timeout: 120_000 }, () => {
   let stack: ClientStack;
   const ids = new Map<string, string>();
   beforeAll(async () => {
@@ -18,7 +19,7 @@ describe('onsembl agents, history, logs, stop-all', () => {
     }
     const { commands } = await stack.api<{ commands: Command[] }>('/api/commands');
     for (const c of commands) ids.set(c.command, c.id);
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await stack?.[Symbol.asyncDispose]();
   });

@@ -42,5 +42,5 @@ describe('onsembl run: the queue position line, and Ctrl-C on a terminal', () =>
     // The line moved up as the queue drained, and was erased before the command's output.
     expect(shown).toMatch(/position 1 of 1/);
     expect(shown.indexOf('\r\x1b[2K', shown.lastIndexOf('position'))).toBeLessThan(shown.indexOf('tty-done'));
-  }, 60_000);
+  }, 120_000);
 });

@@ -29,6 +29,6 @@ describe('onsembl run across a server restart', () => {
       expect(cli.stderr()).toContain('reconnected');
       expect(cli.stdout().toString()).toBe(expectedOutput(LINES));
       expect(code).toBe(3);
-    }, 90_000);
+    }, 120_000);
   }
 });

@@ -10,11 +10,12 @@ type Agent = { id: string; name: string; status: string };
 type Command = { id: string; command: string; status: string; exitCode?: number | null };
 
 /** `onsembl run` against a real server and a real agent process: output bytes and exit codes. */
-describe('onsembl run', () => {
+// Each case starts several CLI processes; on a loaded machine one takes seconds.
+describe('onsembl run', { timeout: 120_000 }, () => {
   let stack: ClientStack;
   beforeAll(async () => {
     stack = await startClientStack('runner');
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await stack?.[Symbol.asyncDispose]();
   });
@@ -117,7 +118,7 @@ describe('onsembl run', () => {
     const none = await runCli(['run', '--', 'true'], lonely.env);
     expect(none.code).toBe(69);
     expect(none.stderr).toContain('no agent is online');
-  }, 60_000);
+  });
 
   it('auth failure: exits 77 for a refused token (an agent-role token, garbage), on the WebSocket and on the REST API', async () => {
     const agentToken = writeTokenFile(stack.dir.path, 'agent.token', await tokens.issue('agent', 'runner'));

@@ -81,7 +81,7 @@ export async function startClientStack(agentName = 'worker'): Promise<ClientStac
 }
 
 /** Polls `check` until it is true (no fixed sleeps in tests). */
-export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; ; ) {
     if (await check()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
