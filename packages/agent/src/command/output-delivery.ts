@@ -25,8 +25,9 @@ export interface DeliverySource {
  * let go once the server caught up to half of that. Without a connection it runs freely and its
  * output goes to memory and spool files.
  *
- * The window matters because of compression: a flood like `yes` shrinks a thousandfold on the wire,
- * so the socket would accept gigabytes that the agent must keep until acknowledged.
+ * The window bounds what the agent must keep: the socket drains as fast as the server reads, but
+ * the server acknowledges only what it has stored, so the socket alone would let a fast program's
+ * unacknowledged output grow with the server's storing.
  *
  * Trace events are kept in memory only, so a full trace buffer holds the program even without a
  * connection: it waits (its writes block) rather than lose events.
