@@ -1,19 +1,19 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Limits } from '@onsembl/protocol';
+import { Limits, toServerFromAgent } from '@onsembl/protocol';
 import { connectRawAgent } from '../support/raw-agent.js';
 import { startTestServer } from '../support/test-server.js';
 
 interface Frame { compressed: boolean; opcode: number; length: number }
 
-/** Opens a dashboard socket by hand and reports each server frame's RSV1 (compressed) bit. */
-function rawDashboard(port: number, token: string) {
+/** Opens a socket by hand and reports each server frame's RSV1 (compressed) bit. */
+function rawSocket(port: number, path: string, token: string) {
   const frames: Frame[] = [];
   let handshake = '';
   let buffer = Buffer.alloc(0);
   const socket = connect(port, '127.0.0.1');
   socket.write(
-    `GET /ws/dashboard?token=${token} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `GET ${path}?token=${token} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
     'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n',
   );
@@ -37,13 +37,24 @@ function rawDashboard(port: number, token: string) {
       buffer = buffer.subarray(offset + length);
     }
   });
-  return { frames, handshake: () => handshake, close: () => socket.destroy() };
+  /** One uncompressed text frame, masked with a zero key (a client must mask; zero leaves the bytes as they are). */
+  const sendText = (text: string) => {
+    const payload = Buffer.from(text, 'utf8');
+    const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.alloc(4);
+    if (payload.length >= 126) {
+      header[0] = 0x81;
+      header[1] = 0x80 | 126;
+      header.writeUInt16BE(payload.length, 2);
+    }
+    socket.write(Buffer.concat([header, Buffer.alloc(4), payload]));
+  };
+  return { frames, handshake: () => handshake, sendText, close: () => socket.destroy() };
 }
 
 describe('permessage-deflate', () => {
   it('is negotiated, and only messages over 10 KB are compressed', async () => {
     await using server = await startTestServer();
-    const dashboard = rawDashboard(server.port, await server.dashboardToken());
+    const dashboard = rawSocket(server.port, '/ws/dashboard', await server.dashboardToken());
     try {
       await expect.poll(() => dashboard.frames.length).toBeGreaterThanOrEqual(2); // ack and agent:list
       expect(dashboard.handshake()).toMatch(/Sec-WebSocket-Extensions: permessage-deflate/i);
@@ -63,6 +74,28 @@ describe('permessage-deflate', () => {
       expect(Math.min(...dashboard.frames.filter((f) => f.compressed).map((f) => f.length))).toBeLessThan(1_000);
     } finally {
       dashboard.close();
+    }
+  });
+
+  it('counts bytes, not characters: a command:execute of 6,000 two-byte characters (12,000 bytes) is compressed', async () => {
+    await using server = await startTestServer();
+    const agent = rawSocket(server.port, '/ws/agent', await server.agentToken('u'));
+    try {
+      await expect.poll(() => agent.handshake()).toMatch(/Sec-WebSocket-Extensions: permessage-deflate/i);
+      agent.sendText(JSON.stringify(toServerFromAgent('agent:connect', { name: 'u', type: 'shell', version: 'test', running: [] })));
+      await expect.poll(() => agent.frames.length).toBeGreaterThanOrEqual(1); // connection:ack
+      const before = agent.frames.length;
+      await using requester = await (await import('../support/test-socket.js')).openDashboard(server.wsUrl, await server.dashboardToken());
+      const command = 'é'.repeat(6_000);
+      expect(command.length).toBeLessThan(Limits.compressionThresholdBytes);
+      requester.send('command:request', { agentId: 'u', command, priority: 'normal' });
+      await expect.poll(() => agent.frames.length).toBeGreaterThan(before);
+      const execute = agent.frames.slice(before).find((f) => f.compressed);
+      expect(execute).toBeDefined();
+      // The uncompressed frames the agent got (ack, heartbeats) are all small.
+      for (const f of agent.frames.filter((f) => !f.compressed)) expect(f.length).toBeLessThanOrEqual(Limits.compressionThresholdBytes);
+    } finally {
+      agent.close();
     }
   });
 });

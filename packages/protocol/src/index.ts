@@ -1,6 +1,7 @@
 export * from './constants.js';
 export * from './trace.js';
 export * from './prices.js';
+export * from './compression.js';
 export * from './errors.js';
 export * from './messages.js';
 export * from './validate.js';

@@ -1,5 +1,5 @@
 import {
-  CloseCode, ErrorCode, Limits, parseServerToAgentMessage, toServerFromAgent,
+  CloseCode, ErrorCode, Limits, parseServerToAgentMessage, shouldCompress, toServerFromAgent,
   type AgentToServerMessage, type ServerToAgentMessage, type ServerToAgentPayloads,
 } from '@onsembl/protocol';
 import type { Logger } from 'pino';
@@ -84,8 +84,7 @@ export class AgentConnection implements AgentCommandOutbox {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
     const text = JSON.stringify(message);
-    // ws applies its threshold only without context takeover; say per message (spec: compress > 10 KB).
-    socket.send(text, { compress: text.length > Limits.compressionThresholdBytes }, () => this.afterSend(socket));
+    socket.send(text, { compress: shouldCompress(Buffer.byteLength(text)) }, () => this.afterSend(socket));
     if (socket.bufferedAmount > SEND_BUFFER_HIGH_BYTES) this.congested = true;
   }
 

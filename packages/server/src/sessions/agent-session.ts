@@ -44,11 +44,11 @@ export class AgentSession implements AgentLink {
   send(message: ServerToAgentMessage): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     const text = JSON.stringify(message);
-    this.ws.send(text, textFrame(text.length));
+    this.ws.send(text, textFrame(Buffer.byteLength(text)));
   }
 
   private sendText(text: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text, textFrame(text.length));
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text, textFrame(Buffer.byteLength(text)));
   }
 
   replace(): void {

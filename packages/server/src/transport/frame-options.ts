@@ -1,13 +1,13 @@
-import { Limits } from '@onsembl/protocol';
+import { shouldCompress } from '@onsembl/protocol';
 
 /**
- * ws applies its compression threshold only when no_context_takeover was negotiated; otherwise it
- * deflates every message. The spec says "Compress if payload >10KB", so each send says itself
- * whether to compress: small messages skip zlib entirely (it is per socket, so per dashboard).
+ * ws send options for a text message of `byteLength` UTF-8 bytes: each send says itself whether
+ * to compress (see shouldCompress), so small messages skip zlib entirely (it is per socket, so per
+ * dashboard). The two option objects are shared to allocate nothing per message.
  */
 const SMALL = { binary: false, compress: false } as const;
 const LARGE = { binary: false, compress: true } as const;
 
 export function textFrame(byteLength: number): typeof SMALL | typeof LARGE {
-  return byteLength > Limits.compressionThresholdBytes ? LARGE : SMALL;
+  return shouldCompress(byteLength) ? LARGE : SMALL;
 }
