@@ -1,6 +1,6 @@
 /**
  * Every number and name of the Onsembl protocol lives here, and only here.
- * Values marked "spec" come from shared/spec/websocket-protocol.md; the rest are Onsembl decisions
+ * Values marked "spec" come from the WebSocket protocol specification; the rest are Onsembl decisions
  * documented in docs/protocol.md.
  */
 
