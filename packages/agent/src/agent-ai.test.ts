@@ -124,6 +124,18 @@ describe('agent: AI CLI types against stand-in CLIs', () => {
     if (type === 'gemini') expect(run!.noRelaunch).toBe('true');
   });
 
+  it('gemini: a timeout and an emergency stop end the run with stopReason timeout and interrupted', async () => {
+    await using server = await TestServer.start();
+    await using _t = startTestAgent(server, { type: 'gemini', cli: { path: fakeCliPath('gemini') } });
+    const { link } = await server.nextRegistered();
+    link.execute('c-t', 'wait @hang', { timeoutMs: 300 });
+    expect((await link.waitForExit('c-t')).payload).toMatchObject({ outcome: 'timeout', stopReason: 'timeout', message: 'timed out' });
+    link.execute('c-e', 'wait @hang');
+    await link.waitFor('trace:event', (m) => m.payload.commandId === 'c-e' && m.payload.event.kind === 'session');
+    link.send('command:interrupt', { commandId: 'c-e', reason: 'emergency' });
+    expect((await link.waitForExit('c-e')).payload).toMatchObject({ outcome: 'interrupted', stopReason: 'interrupted' });
+  });
+
   it('claude: stops the run once its tokens pass maxTokens, with stopReason budget_tokens and nothing left running', async () => {
     using log = fakeCliLog();
     await using server = await TestServer.start();

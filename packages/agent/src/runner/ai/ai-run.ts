@@ -214,7 +214,14 @@ export class AiRun {
     const over = this.meter.exceeded();
     if (over && !this.budgetHit && !this.stopped && !this.ended) {
       this.budgetHit = over;
-      this.output.overBudget(over);
+      if (this.parser.verdict) {
+        // The totals came with the CLI's final event (Gemini and Codex report usage only then):
+        // the run is over, there is nothing left to stop. Said, not counted as a failure.
+        const what = over === 'budget_tokens' ? `token budget of ${this.options.budget.maxTokens}` : `cost budget of $${this.options.budget.maxCostUsd}`;
+        this.emit({ kind: 'notice', level: 'warn', message: `usage passed the ${what} by the end of the run; ${this.options.cliName} reports usage only when a run ends, so it could not be stopped earlier` }, false);
+      } else {
+        this.output.overBudget(over);
+      }
     }
     if (this.meter.costBudgetBlind && !this.blindNoticeSent) {
       this.blindNoticeSent = true;

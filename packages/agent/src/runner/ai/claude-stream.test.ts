@@ -148,3 +148,28 @@ describe('Claude stream-json', () => {
     expect(plain(replay.text())).toContain('Warning: something odd\r\n');
   });
 });
+
+describe('Claude file changes', () => {
+  const line = (v: unknown) => `${JSON.stringify(v)}\n`;
+  const call = (id: string, name: string, input: unknown) => line({ type: 'assistant', message: { id: `m-${id}`, model: 'claude-sonnet-4-5', content: [{ type: 'tool_use', id, name, input }] } });
+  const result = (id: string, extra: Record<string, unknown> = {}, isError = false) =>
+    line({ type: 'user', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: 'ok', is_error: isError }] }, ...extra });
+
+  it('turns a successful Edit and Write into file changes with a diff, and a failed one into none', () => {
+    const replay = startRun('claude');
+    feed(replay, Buffer.from(
+      call('t1', 'Edit', { file_path: '/w/a.txt', old_string: 'hello\nworld', new_string: 'hello\nthere' }) + result('t1') +
+      call('t2', 'Write', { file_path: '/w/new.txt', content: 'one\ntwo\n' }) + result('t2', { tool_use_result: { type: 'create' } }) +
+      call('t3', 'Edit', { file_path: '/w/b.txt', old_string: 'x', new_string: 'y' }) +
+      result('t3', { tool_use_result: { structuredPatch: [{ oldStart: 3, oldLines: 1, newStart: 3, newLines: 1, lines: ['-x', '+y'] }] } }) +
+      call('t4', 'Edit', { file_path: '/w/c.txt', old_string: 'p', new_string: 'q' }) + result('t4', {}, true),
+    ));
+    const changes = ofKind(replay.events, 'file_change');
+    expect(changes).toEqual([
+      expect.objectContaining({ path: '/w/a.txt', change: 'modify', toolId: 't1', diff: '--- a/w/a.txt\n+++ b/w/a.txt\n-hello\n-world\n+hello\n+there\n' }),
+      expect.objectContaining({ path: '/w/new.txt', change: 'add', toolId: 't2', diff: '--- a/w/new.txt\n+++ b/w/new.txt\n@@ -0,0 +1,2 @@\n+one\n+two\n' }),
+      expect.objectContaining({ path: '/w/b.txt', change: 'modify', diff: '--- a/w/b.txt\n+++ b/w/b.txt\n@@ -3,1 +3,1 @@\n-x\n+y\n' }),
+    ]);
+    expect(plain(replay.text())).toContain('  ✎ modify /w/b.txt\r\n    --- a/w/b.txt\r\n    +++ b/w/b.txt\r\n    @@ -3,1 +3,1 @@\r\n    -x\r\n    +y\r\n');
+  });
+});

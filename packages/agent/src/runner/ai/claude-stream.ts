@@ -1,5 +1,6 @@
 import type { StopReason, TokenUsage } from '@onsembl/protocol';
 import { classifyApiError } from './classify.js';
+import { FILE_TOOLS, fileChangeOf } from './file-diff.js';
 import { capInput, capMessage, capOutput, safeId, splitText, textOf, toolSummary } from './trace-caps.js';
 import type { CliVerdict, ParserContext, ProcessExit, StreamParser } from './types.js';
 import { count } from './usage-meter.js';
@@ -30,6 +31,8 @@ export class ClaudeStream implements StreamParser {
   private apiKeySource: string | undefined;
   private lastApiError: { kind: string; status: number | undefined } | undefined;
   private toolCount = 0;
+  /** Calls of file-editing tools, until their result says whether they worked. */
+  private readonly fileCalls = new Map<string, { name: string; input: unknown }>();
 
   constructor(private readonly context: ParserContext) {
     this.model = context.model;
@@ -130,9 +133,11 @@ export class ClaudeStream implements StreamParser {
       } else if (block.type === 'tool_use') {
         this.toolCount++;
         const name = (str(block.name) ?? 'tool').slice(0, 256) || 'tool';
+        const toolId = safeId(block.id, `tool-${this.toolCount}`);
+        if (FILE_TOOLS.has(name)) this.fileCalls.set(toolId, { name, input: block.input });
         this.sink.event({
           kind: 'tool_call',
-          toolId: safeId(block.id, `tool-${this.toolCount}`),
+          toolId,
           name,
           ...capInput(block.input ?? null),
           summary: toolSummary(name, block.input),
@@ -147,12 +152,13 @@ export class ClaudeStream implements StreamParser {
     for (const block of content) {
       if (!isObj(block)) continue;
       if (block.type === 'tool_result') {
-        this.sink.event({
-          kind: 'tool_result',
-          toolId: safeId(block.tool_use_id, 'tool'),
-          ok: block.is_error !== true,
-          ...capOutput(textOf(block.content)),
-        });
+        const toolId = safeId(block.tool_use_id, 'tool');
+        const ok = block.is_error !== true;
+        this.sink.event({ kind: 'tool_result', toolId, ok, ...capOutput(textOf(block.content)) });
+        const call = this.fileCalls.get(toolId);
+        this.fileCalls.delete(toolId);
+        const change = call && ok ? fileChangeOf(call.name, call.input, value.tool_use_result) : undefined;
+        if (change) this.sink.event({ kind: 'file_change', ...change, toolId });
       } else if (block.type === 'text' && typeof block.text === 'string' && block.text.startsWith('[Request interrupted')) {
         this.sink.event({ kind: 'notice', level: 'info', message: capMessage(block.text) });
       }

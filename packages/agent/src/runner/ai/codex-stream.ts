@@ -88,8 +88,9 @@ export class CodexStream implements StreamParser {
         this.turns++;
         const usage = isObj(value.usage) ? tokensOf(value.usage) : ZERO_TOKENS;
         if (this.sessionId) this.context.threadTotals.set(this.sessionId, usage);
-        this.sink.usage({ mode: 'final', tokens: minus(usage, this.baseline ?? ZERO_TOKENS), ...(this.model ? { model: this.model } : {}) });
+        // The verdict first: usage that comes with it cannot stop the run any more (AiRun).
         if (!this.verdict || this.verdict.ok) this.verdict = { ok: true, reason: 'completed', turns: this.turns };
+        this.sink.usage({ mode: 'final', tokens: minus(usage, this.baseline ?? ZERO_TOKENS), ...(this.model ? { model: this.model } : {}) });
         return;
       }
       case 'turn.failed': {

@@ -76,3 +76,13 @@ describe('Gemini stream-json', () => {
     expect(ofKind(replay.events, 'message').map((m) => m.text)).toEqual(['The directory has README.md and hello.txt.']);
   });
 });
+
+describe('Gemini budgets', () => {
+  it('cannot stop a run whose usage comes only with its result: the run completes, with a notice that the budget was passed', () => {
+    const replay = startRun('gemini', { budget: { maxTokens: 100 } });
+    feed(replay, stream('gem_yolo.out'));
+    expect(replay.overBudget).toEqual([]);
+    expect(replay.end()).toMatchObject({ ok: true, stopReason: 'completed' });
+    expect(ofKind(replay.events, 'notice')[0]?.message).toMatch(/usage passed the token budget of 100 by the end of the run; gemini reports usage only when a run ends/);
+  });
+});

@@ -1,5 +1,6 @@
 import { estimateCostUsd, type StopReason, type TokenUsage } from '@onsembl/protocol';
 import { classifyApiError } from './classify.js';
+import { FILE_TOOLS, fileChangeOf } from './file-diff.js';
 import { capInput, capMessage, capOutput, safeId, splitText, textOf, toolSummary } from './trace-caps.js';
 import type { CliVerdict, ParserContext, ProcessExit, StreamParser } from './types.js';
 import { count } from './usage-meter.js';
@@ -46,6 +47,7 @@ export class GeminiStream implements StreamParser {
   sessionId: string | undefined;
   model: string | undefined;
   private text = '';
+  private readonly fileCalls = new Map<string, { name: string; input: unknown }>();
 
   constructor(private readonly context: ParserContext) {
     this.model = context.model;
@@ -79,9 +81,11 @@ export class GeminiStream implements StreamParser {
       case 'tool_use': {
         this.flush();
         const name = (str(value.tool_name) ?? 'tool').slice(0, 256) || 'tool';
+        const toolId = safeId(value.tool_id, 'tool');
+        if (FILE_TOOLS.has(name)) this.fileCalls.set(toolId, { name, input: value.parameters });
         this.sink.event({
           kind: 'tool_call',
-          toolId: safeId(value.tool_id, 'tool'),
+          toolId,
           name,
           ...capInput(value.parameters ?? null),
           summary: toolSummary(name, value.parameters),
@@ -92,7 +96,12 @@ export class GeminiStream implements StreamParser {
         this.flush();
         const ok = value.status === 'success';
         const output = value.output !== undefined ? textOf(value.output) : textOf(value.error);
-        this.sink.event({ kind: 'tool_result', toolId: safeId(value.tool_id, 'tool'), ok, ...capOutput(output) });
+        const toolId = safeId(value.tool_id, 'tool');
+        this.sink.event({ kind: 'tool_result', toolId, ok, ...capOutput(output) });
+        const call = this.fileCalls.get(toolId);
+        this.fileCalls.delete(toolId);
+        const change = call && ok ? fileChangeOf(call.name, call.input, undefined) : undefined;
+        if (change) this.sink.event({ kind: 'file_change', ...change, toolId });
         return;
       }
       case 'error': {
