@@ -10,6 +10,11 @@ export const ErrorCode = {
   COMMAND_NOT_FOUND: 'COMMAND_NOT_FOUND',
   /** Onsembl addition: the agent's policy refused the command. */
   COMMAND_DENIED: 'COMMAND_DENIED',
+  /**
+   * Onsembl addition: the server could not store the request (its database is failing), so it did
+   * nothing; try again once GET /health answers 200.
+   */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -22,6 +27,7 @@ export const ErrorRecoverable: Record<ErrorCode, boolean> = {
   RATE_LIMIT: true,
   COMMAND_NOT_FOUND: true,
   COMMAND_DENIED: true,
+  STORE_UNAVAILABLE: true,
 };
 
 /** WebSocket close codes used by Onsembl. 4xxx are application codes a browser can read. */

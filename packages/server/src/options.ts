@@ -38,6 +38,8 @@ export interface ServerOptions {
   auditRetentionMs?: number;
   eventRetentionMs?: number;
   purgeIntervalMs?: number;
+  /** How long shutdown waits for a failing store to take what is pending before giving up. Default 10 s. */
+  shutdownFlushMs?: number;
 }
 
 export type ResolvedServerOptions = Required<
@@ -73,5 +75,6 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     // Output events in the replay log refer to stored chunks: they cannot outlive them.
     eventRetentionMs: Math.min(options.eventRetentionMs ?? DAY, options.outputRetentionMs ?? 30 * DAY),
     purgeIntervalMs: options.purgeIntervalMs ?? 3_600_000,
+    shutdownFlushMs: options.shutdownFlushMs ?? 10_000,
   };
 }

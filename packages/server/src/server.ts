@@ -13,6 +13,8 @@ import { AuditLog } from './core/audit-log.js';
 import { Broadcaster } from './core/broadcaster.js';
 import { Retention } from './core/retention.js';
 import { EventLog } from './core/event-log.js';
+import { Dependency, Health } from './core/health.js';
+import { watchBus, watchStore } from './core/watch-ports.js';
 import { OutputPipeline } from './core/output-pipeline.js';
 import { TracePipeline } from './core/trace-pipeline.js';
 import { Registry } from './core/registry.js';
@@ -24,6 +26,8 @@ import type { SessionContext } from './sessions/session-context.js';
 import { Endpoints } from './transport/endpoints.js';
 
 const require = createRequire(import.meta.url);
+/** The topic a bus probe publishes on while the bus is down (nobody subscribes to it). */
+const HEALTH_PROBE_TOPIC = 'health-probe';
 export const SERVER_VERSION: string = (require('../package.json') as { version: string }).version;
 
 export interface OnsemblServer {
@@ -58,12 +62,18 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   // The embedded store's file is this process's alone: a second server on it would read the live
   // server's open marker as a crash and rotate the epoch (every dashboard would reset).
   const lock = input.store ? undefined : lockDataDir(options.dataDir);
-  const store = input.store ?? new SqliteStore(join(options.dataDir, 'onsembl.db'));
-  const bus = input.bus ?? new MemoryBus();
-  const pipeline = new OutputPipeline(store, logger);
+  const rawStore = input.store ?? new SqliteStore(join(options.dataDir, 'onsembl.db'));
+  const rawBus = input.bus ?? new MemoryBus();
+  // Every store and bus call reports to one Health (GET /health) and fails as a DependencyError.
+  const health = new Health(logger);
+  const store = watchStore(rawStore, health);
+  const bus = watchBus(rawBus, health, logger);
+  health.setProbe(Dependency.store, () => rawStore.eventBounds());
+  health.setProbe(Dependency.bus, () => rawBus.publish(HEALTH_PROBE_TOPIC, ''));
+  const pipeline = new OutputPipeline(store);
   // The scheduler, made below, asks the agents whose trace a failed write lost to resend it.
   const tracePipeline = new TracePipeline(store, logger, (commandIds) => scheduler.traceLost(commandIds));
-  const eventLog = await EventLog.open(store, logger, async () => {
+  const eventLog = await EventLog.open(store, async () => {
     await Promise.all([pipeline.flush(), tracePipeline.flush()]);
   });
   const broadcaster = new Broadcaster(bus, eventLog);
@@ -81,7 +91,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const retention = new Retention(store, options, logger);
   retention.start();
   const context: SessionContext = {
-    options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, audit, serverVersion: SERVER_VERSION,
+    options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, audit, health, serverVersion: SERVER_VERSION,
   };
   const endpoints = new Endpoints(context);
   const webRoot = options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot());
@@ -118,6 +128,32 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   logger.info({ port, host: options.host, dataDir: options.dataDir, web: webRoot !== undefined }, 'onsembl server listening');
 
+  /**
+   * Stores what is pending (output, command states, agents, events, audit), waiting at most
+   * shutdownFlushMs for a failing store; then gives up. Resolves with how many events were lost.
+   */
+  const drain = async (): Promise<number> => {
+    const drained = (async () => {
+      await scheduler.close();
+      await registry.settled();
+      await eventLog.flush();
+      await audit.flush();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), options.shutdownFlushMs)));
+    const inTime = await Promise.race([drained.then(() => true), late]);
+    clearTimeout(timer);
+    if (inTime) return 0;
+    logger.error({ waitedMs: options.shutdownFlushMs, down: health.report() }, 'shutdown: the store did not take what was pending in time; giving up on it');
+    await scheduler.abandon();
+    registry.abandon();
+    const lost = await eventLog.abandon();
+    const audits = await audit.abandon();
+    await drained;
+    if (lost + audits > 0) logger.error({ events: lost, audit: audits }, 'shutdown: not stored');
+    return lost;
+  };
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -126,14 +162,13 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
       await endpoints.close();
       http.closeAllConnections();
       await stopped;
-      await scheduler.close();
-      await registry.settled();
-      await eventLog.flush();
-      await audit.flush();
+      const lostEvents = await drain();
       await retention.stop();
       await broadcaster.stop();
-      await bus.close();
-      await store.close();
+      health.stop();
+      await rawBus.close().catch((err: unknown) => logger.error({ err }, 'closing the bus failed'));
+      // A history with events that were never stored must not be resumed: the store says so.
+      await rawStore.close({ historyComplete: lostEvents === 0 }).catch((err: unknown) => logger.error({ err }, 'closing the store failed'));
       lock?.release();
       logger.info('onsembl server stopped');
     })());

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { CommandStatus, AgentType, OutputStream, Priority } from '@onsembl/protocol';
 import type {
-  AgentRecord, AuditEntry, AuditFilter, CommandFilter, CommandPatch, CommandRecord, CommandUsage, StoredOutputChunk, PurgeCounts,
+  AgentRecord, AuditEntry, CloseOptions, AuditFilter, CommandFilter, CommandPatch, CommandRecord, CommandUsage, StoredOutputChunk, PurgeCounts,
   ReadEvent, RetentionCutoffs, Store, StoredEvent, TraceRecord, UsageFilter, UsageSummary,
 } from '../ports/store.js';
 import { SqliteHistory } from './sqlite-history.js';
@@ -291,9 +291,13 @@ export class SqliteStore implements Store {
     return this.history.purge(cutoffs, limit);
   }
 
-  async close(): Promise<void> {
+  /** A close with events lost keeps the open marker, so the next open takes a new epoch, as after a crash. */
+  async close(options: CloseOptions = {}): Promise<void> {
     if (!this.db.open) return;
-    this.db.prepare("DELETE FROM meta WHERE key = 'open'").run();
-    this.db.close();
+    try {
+      if (options.historyComplete !== false) this.db.prepare("DELETE FROM meta WHERE key = 'open'").run();
+    } finally {
+      this.db.close();
+    }
   }
 }

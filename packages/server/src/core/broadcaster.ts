@@ -18,6 +18,7 @@ export interface EventSink {
 }
 
 const SEPARATOR = '\n';
+const ignore = (): void => undefined;
 
 /**
  * Fans events out to every dashboard. Each event gets its position in the event log, is serialised
@@ -55,7 +56,12 @@ export class Broadcaster {
     } else {
       this.log.record(position.offset, text);
     }
-    void this.bus.publish(BusTopic.dashboardEvents, header + SEPARATOR + text);
+    this.publish(header + SEPARATOR + text);
+  }
+
+  /** A failed publish is already reported to Health by the watched bus; nobody else waits on it. */
+  private publish(message: string): void {
+    this.bus.publish(BusTopic.dashboardEvents, message).catch(ignore);
   }
 
   /**
@@ -66,7 +72,7 @@ export class Broadcaster {
     const position = this.log.next();
     const reference: EventReference = { ...ref, timestamp: Date.now() };
     this.log.recordTrace(position.offset, reference);
-    void this.bus.publish(BusTopic.dashboardEvents, String(position.offset) + SEPARATOR + traceEventText(reference, eventText, position));
+    this.publish(String(position.offset) + SEPARATOR + traceEventText(reference, eventText, position));
   }
 
   private fanOut(message: string): void {

@@ -1,5 +1,4 @@
 import { PROTOCOL_VERSION, type Position } from '@onsembl/protocol';
-import type { Logger } from 'pino';
 import type { EventReference, ReadEvent, Store, StoredEvent } from '../ports/store.js';
 import { BatchWriter } from './batch-writer.js';
 import { traceEventText } from './trace-text.js';
@@ -16,21 +15,18 @@ export class EventLog {
 
   private constructor(
     private readonly store: Store,
-    logger: Logger,
     last: number,
     /** Flushes what references point at (the output and trace pipelines), so a read finds every record. */
     private readonly flushReferenced: () => Promise<void>,
   ) {
     this.last = last;
-    this.writer = new BatchWriter(
-      (batch) => store.appendEvents(batch).catch((err: unknown) => logger.error({ err, events: batch.length }, 'storing events failed')),
-      { windowMs: 10, maxItems: 512 },
-    );
+    // A failed write is retried until it succeeds: a position handed out is never skipped in the store.
+    this.writer = new BatchWriter((batch) => store.appendEvents(batch), { windowMs: 10, maxItems: 512 });
   }
 
-  static async open(store: Store, logger: Logger, flushReferenced: () => Promise<void>): Promise<EventLog> {
+  static async open(store: Store, flushReferenced: () => Promise<void>): Promise<EventLog> {
     const { last } = await store.eventBounds();
-    return new EventLog(store, logger, last, flushReferenced);
+    return new EventLog(store, last, flushReferenced);
   }
 
   get epoch(): string {
@@ -64,6 +60,14 @@ export class EventLog {
   async flush(): Promise<void> {
     await this.flushReferenced();
     await this.writer.flush();
+  }
+
+  /**
+   * Shutdown with the store down: stops retrying. Resolves with how many events were never stored;
+   * if any, the history has holes and must not be resumed (the SQLite store then takes a new epoch).
+   */
+  abandon(): Promise<number> {
+    return this.writer.abandon();
   }
 
   /**

@@ -1,5 +1,4 @@
 import { toAgent } from '@onsembl/protocol';
-import type { Logger } from 'pino';
 import type { StoredOutputChunk, Store } from '../ports/store.js';
 import { BatchWriter } from './batch-writer.js';
 import type { AgentLink } from './registry.js';
@@ -18,20 +17,15 @@ const BATCH_MAX_CHUNKS = 256;
 /**
  * Stores output chunks in batches (one transaction per batch, not one per chunk) and acknowledges
  * each command's highest stored sequence to its agent once the batch is written, so the agent may
- * forget only what is on disk.
+ * forget only what is stored. A failed write is retried until it succeeds (BatchWriter); meanwhile
+ * nothing after it is acknowledged, and the agent keeps its output (docs/delivery.md).
  */
 export class OutputPipeline {
   private readonly writer: BatchWriter<{ chunk: StoredOutputChunk; link: AgentLink }>;
 
-  constructor(store: Store, logger: Logger) {
+  constructor(store: Store) {
     this.writer = new BatchWriter(async (batch) => {
-      try {
-        await store.appendOutput(batch.map((b) => b.chunk));
-      } catch (err) {
-        // Not acknowledged, so the agent keeps the chunks and resends them after its next reconnect.
-        logger.error({ err, chunks: batch.length }, 'storing output failed');
-        return;
-      }
+      await store.appendOutput(batch.map((b) => b.chunk));
       const acks = new Map<string, { link: AgentLink; sequence: number }>();
       for (const { chunk, link } of batch) acks.set(chunk.commandId, { link, sequence: chunk.sequence });
       for (const [commandId, { link, sequence }] of acks) link.send(toAgent('output:ack', { commandId, sequence }));
@@ -42,8 +36,21 @@ export class OutputPipeline {
     this.writer.add({ chunk, link });
   }
 
+  /**
+   * Acknowledges a sequence the pipeline already took (a resend) once everything taken so far is
+   * stored: an ack straight away could cover chunks still waiting for, or retrying, their write.
+   */
+  acknowledgeWhenStored(link: AgentLink, commandId: string, sequence: number): void {
+    void this.writer.flush().then(() => link.send(toAgent('output:ack', { commandId, sequence })));
+  }
+
   /** Writes what is pending; resolves when everything enqueued so far is stored. */
   flush(): Promise<void> {
     return this.writer.flush();
+  }
+
+  /** Shutdown with the store down: stops retrying; resolves with how many chunks were not stored. */
+  abandon(): Promise<number> {
+    return this.writer.abandon();
   }
 }

@@ -2,6 +2,7 @@ import { AgentStatus, toDashboard, type AgentInfo, type ServerToAgentMessage } f
 import type { Logger } from 'pino';
 import type { AgentRecord, Store } from '../ports/store.js';
 import type { Broadcaster } from './broadcaster.js';
+import { RetryStop, untilDone } from './retry.js';
 
 /** The server's handle on a connected agent socket. */
 export interface AgentLink {
@@ -31,6 +32,7 @@ interface AgentEntry {
 /** Every agent the server knows, its live status, and the link to its socket while connected. */
 export class Registry {
   private readonly agents = new Map<string, AgentEntry>();
+  private readonly retries = new RetryStop();
   /** Connects and disconnects still writing to the store; their status events follow the write. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -107,9 +109,21 @@ export class Registry {
     entry.link = undefined;
     entry.connectedAt = undefined;
     entry.record = { ...entry.record, lastSeenAt: Date.now() };
-    await this.store.upsertAgent(entry.record);
+    // Dashboards hear at once that it went: the record only moves lastSeenAt, and is stored with
+    // retries (a failing store must not leave an agent that left looking online).
     this.publish(entry);
+    await this.storeRecord(entry.record);
     return true;
+  }
+
+  /** Stores an agent record, retrying until the store takes it (or shutdown gives up). */
+  private storeRecord(record: AgentRecord): Promise<unknown> {
+    return this.track(untilDone(() => this.store.upsertAgent(record), this.retries));
+  }
+
+  /** Shutdown with the store down: stops retrying agent records. */
+  abandon(): void {
+    this.retries.stop();
   }
 
   /** The AI session the agent's next prompt continues, if any. */
@@ -129,7 +143,7 @@ export class Registry {
     if (next.sessionId === entry.record.sessionId && next.model === entry.record.model && next.cwd === entry.record.cwd) return;
     entry.record = next;
     this.publish(entry);
-    void this.track(this.store.upsertAgent(next)).catch((err: unknown) => this.logger.error({ err, agentId: id }, 'storing the agent session failed'));
+    void this.storeRecord(next);
   }
 
   setCurrentCommand(id: string, commandId: string | null): void {

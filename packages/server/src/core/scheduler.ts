@@ -10,6 +10,7 @@ import { CommandQueue } from './command-queue.js';
 import { finalStatusOf, statusPayload } from './command-status.js';
 import type { OutputPipeline } from './output-pipeline.js';
 import type { AgentLink, Registry } from './registry.js';
+import { RetryStop, untilDone } from './retry.js';
 import type { TracePipeline } from './trace-pipeline.js';
 
 export interface SchedulerRequest {
@@ -62,6 +63,11 @@ export class Scheduler {
   /** commandId → the agent whose queue or in-flight slot holds it. */
   private readonly owner = new Map<string, string>();
   private writes: Promise<void> = Promise.resolve();
+  private readonly retries = new RetryStop();
+  /** Requests of each agent still being stored (they count towards its queue's capacity). */
+  private readonly storing = new Map<string, number>();
+  /** Counts emergency stops, so a request stored while one ran is cancelled too. */
+  private stops = 0;
   private lastQueuedAt = 0;
 
   constructor(
@@ -83,8 +89,15 @@ export class Scheduler {
     return this.lastQueuedAt;
   }
 
+  /**
+   * Stores a state change, after the ones before it. A failed write is retried until it succeeds
+   * (docs/delivery.md, "When the store or the bus fails"): what waits on it (a final status to
+   * dashboards, the command:ack that lets the agent forget the command) waits with it.
+   */
   private persist(write: () => Promise<void>): Promise<void> {
-    this.writes = this.writes.then(write).catch((err: unknown) => this.logger.error({ err }, 'store write failed'));
+    this.writes = this.writes.then(async () => {
+      if (!(await untilDone(write, this.retries))) this.logger.error('a command state was not stored: the store stayed down until shutdown');
+    });
     return this.writes;
   }
 
@@ -120,7 +133,8 @@ export class Scheduler {
       );
     }
     const queue = this.queueOf(req.agentId);
-    if (queue.size >= this.options.queueCapacity) {
+    const storing = this.storing.get(req.agentId) ?? 0;
+    if (queue.size + storing >= this.options.queueCapacity) {
       throw new ProtocolError(
         ErrorCode.QUEUE_FULL,
         `Queue of agent ${req.agentId} is full (${this.options.queueCapacity} commands)`,
@@ -142,12 +156,29 @@ export class Scheduler {
     if (req.maxCostUsd !== undefined) command.maxCostUsd = req.maxCostUsd;
     if (req.newSession !== undefined) command.newSession = req.newSession;
     if (req.sessionId !== undefined) command.resumeSessionId = req.sessionId;
-    queue.push(command);
+    // Durable before anyone hears of it, and before it can be dispatched: "queued" means it
+    // survives a crash. One attempt: a request the store cannot take is refused, not kept waiting.
+    this.storing.set(req.agentId, storing + 1);
+    const stops = this.stops;
+    try {
+      await this.store.createCommand({ ...command });
+    } catch (err) {
+      this.logger.error({ err, agentId: req.agentId }, 'a command request was refused: the store failed');
+      throw new ProtocolError(
+        ErrorCode.STORE_UNAVAILABLE,
+        'The server could not store the command, so nothing was queued: its database is failing. Try again shortly.',
+        { agentId: req.agentId },
+      );
+    } finally {
+      this.storing.set(req.agentId, (this.storing.get(req.agentId) ?? 1) - 1);
+    }
     this.owner.set(command.id, command.agentId);
-    // Durable before anyone hears of it: "queued" means it survives a crash.
-    await this.persist(() => this.store.createCommand({ ...command }));
     this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command, req.requestId)));
-    if (command.status !== CommandStatus.queued) return command; // cancelled while it was being stored
+    if (this.stops !== stops) {
+      await this.finish(command, { status: CommandStatus.cancelled, message: 'cancelled by emergency stop' });
+      return command;
+    }
+    queue.push(command);
     this.publishQueue(command.agentId);
     this.dispatch(command.agentId);
     return command;
@@ -182,6 +213,7 @@ export class Scheduler {
   async emergencyStop(): Promise<{ cancelled: string[]; interrupted: string[] }> {
     const cancelled: string[] = [];
     const interrupted: string[] = [];
+    this.stops++;
     for (const [agentId, queue] of this.queues) {
       const removed = queue.clear();
       for (const command of removed) {
@@ -250,7 +282,7 @@ export class Scheduler {
     }
     const command = flight.command;
     if (chunk.sequence <= command.lastSequence) {
-      link.send(toAgent('output:ack', { commandId: command.id, sequence: command.lastSequence }));
+      this.pipeline.acknowledgeWhenStored(link, command.id, command.lastSequence);
       return false;
     }
     if (chunk.sequence !== command.lastSequence + 1) {
@@ -432,6 +464,14 @@ export class Scheduler {
   async close(): Promise<void> {
     for (const flight of this.inFlight.values()) if (flight.timer) clearTimeout(flight.timer);
     await Promise.all([this.pipeline.flush(), this.tracePipeline.flush()]);
+    await this.writes;
+  }
+
+  /** Shutdown with the store down: stops retrying writes (their agents resend what was not acknowledged). */
+  async abandon(): Promise<void> {
+    this.retries.stop();
+    const chunks = await this.pipeline.abandon();
+    if (chunks > 0) this.logger.warn({ chunks }, 'output not stored at shutdown: its agents still hold it and resend it');
     await this.writes;
   }
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Role } from '@onsembl/protocol';
+import { DependencyError } from '../core/watch-ports.js';
 import type { SessionContext } from '../sessions/session-context.js';
 import { getCommand, getOutput, listCommands } from './command-history.js';
 import { getTrace } from './command-trace.js';
@@ -51,6 +52,10 @@ export async function handleApi(ctx: SessionContext, req: IncomingMessage, res: 
     } else throw new HttpError(404, 'no such API route');
   } catch (err) {
     if (err instanceof HttpError) sendJson(res, err.status, { error: err.message });
+    else if (err instanceof DependencyError && !res.headersSent) {
+      res.setHeader('Retry-After', '2');
+      sendJson(res, 503, { error: `the server's ${err.dependency} is failing: try again shortly` });
+    }
     else {
       ctx.logger.error({ err }, 'API request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });

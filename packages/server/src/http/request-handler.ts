@@ -15,9 +15,12 @@ export function createRequestHandler(ctx: SessionContext, stats: HttpStats, webR
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === Endpoint.health) {
-      sendJson(res, 200, {
-        status: 'ok', version: ctx.serverVersion, epoch: ctx.store.epoch,
+      const ok = ctx.health.ok;
+      // 503 while the store or the bus fails, naming which (a load balancer takes the node out).
+      sendJson(res, ok ? 200 : 503, {
+        status: ok ? 'ok' : 'unavailable', version: ctx.serverVersion, epoch: ctx.store.epoch,
         dashboards: stats.dashboards(), agents: stats.agents(),
+        ...(ok ? {} : { down: ctx.health.report() }),
       });
       return;
     }

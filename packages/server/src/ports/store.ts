@@ -203,6 +203,11 @@ export interface PurgeCounts {
   events: number;
 }
 
+export interface CloseOptions {
+  /** Default true: every event the server numbered was stored. */
+  historyComplete?: boolean;
+}
+
 export interface RetentionCutoffs {
   /** Output chunks and trace records created before this are deleted. */
   outputBefore: number;
@@ -258,6 +263,11 @@ export interface Store {
    * there may be more: call again (Retention does, yielding to live traffic in between).
    */
   purge(cutoffs: RetentionCutoffs, limit: number): Promise<PurgeCounts>;
-  close(): Promise<void>;
+  /**
+   * `historyComplete: false`: the server gave up on events it had numbered (the store failed
+   * until shutdown), so positions in this history may be reused; a store whose offsets the caller
+   * hands out must take a new epoch when it is opened next.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import {
 import type { Logger } from 'pino';
 import type { VerifiedToken } from '../auth/tokens.js';
 import type { AgentLink } from '../core/registry.js';
+import { DependencyError } from '../core/watch-ports.js';
 import type { SessionContext } from './session-context.js';
 import { textFrame } from '../transport/frame-options.js';
 import { afterTurnFlush, turnIsFull } from '../transport/turn.js';
@@ -77,6 +78,11 @@ export class AgentSession implements AgentLink {
       return;
     }
     this.inbox = this.inbox.then(() => this.handle(parsed.message)).catch((err: unknown) => {
+      if (err instanceof DependencyError) {
+        // Nothing of this message was acknowledged: the agent comes back and sends it again.
+        this.reconnect('the server could not store this: reconnect and resend');
+        return;
+      }
       this.log.error({ err, type: parsed.message.type }, 'handling an agent message failed');
     });
   }

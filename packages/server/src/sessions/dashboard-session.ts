@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { VerifiedToken } from '../auth/tokens.js';
 import type { EventSink, OutputMeta } from '../core/broadcaster.js';
 import { statusPayload } from '../core/command-status.js';
+import { Dependency } from '../core/health.js';
+import { DependencyError } from '../core/watch-ports.js';
 import { textFrame } from '../transport/frame-options.js';
 import { DashboardOutbox } from '../transport/dashboard-outbox.js';
 import { TURN_BUDGET_BYTES } from '../transport/turn.js';
@@ -34,6 +36,8 @@ export class DashboardSession implements EventSink {
   private clientInfo: Record<string, unknown> | undefined;
   /** Set while a resumed session is being sent what it missed. */
   private replay: Replay | undefined;
+  /** A resume is being checked or replayed: a store failure now ends the session (see handle's catch). */
+  private replaying = false;
   lastReceivedAt = Date.now();
   private readonly log: Logger;
 
@@ -122,7 +126,13 @@ export class DashboardSession implements EventSink {
       type === 'heartbeat' ? this.limits.heartbeat(now) : type === 'command:request' ? this.limits.command(now) : undefined;
     if (limited && !limited.ok) return this.refuse(limited, (payload as { requestId?: string }).requestId);
     this.inbox = this.inbox.then(() => this.handle(parsed.message)).catch((err: unknown) => {
-      if (err instanceof ProtocolError) {
+      if (err instanceof DependencyError && this.replaying) {
+        this.log.warn({ err }, 'resume failed: the store is failing');
+        this.close(CloseCode.serverError, 'history unavailable: reconnect and resume later');
+      } else if (err instanceof DependencyError) {
+        const requestId = (parsed.message.payload as { requestId?: string }).requestId;
+        this.sendText(errorText(ErrorCode.STORE_UNAVAILABLE, 'The server could not read or write its database; nothing was done. Try again shortly.', requestId ? { requestId } : {}));
+      } else if (err instanceof ProtocolError) {
         const requestId = (parsed.message.payload as { requestId?: string }).requestId;
         this.sendText(errorText(err.code, err.message, { ...(requestId ? { requestId } : {}), ...(err.details ?? {}) }));
       } else {
@@ -199,7 +209,14 @@ export class DashboardSession implements EventSink {
     this.watchExpiry(token);
     this.log.info({ sub: token.sub, remote: this.remote, clientInfo, resume }, 'dashboard connected');
     this.audit('dashboard.connected', undefined, { connectionId: this.connectionId, ...(resume ? { resume } : {}) });
-    const { options, eventLog, broadcaster } = this.ctx;
+    const { options, eventLog, broadcaster, health } = this.ctx;
+    if (resume && health.isDown(Dependency.store)) {
+      // The history it asks for cannot be read (nor the newest events written): it comes back later
+      // and resumes then, rather than being told to start over.
+      this.close(CloseCode.serverError, 'history unavailable: reconnect and resume later');
+      return;
+    }
+    this.replaying = resume !== undefined;
     const recovered = resume === undefined ? undefined : await eventLog.canResumeFrom(resume);
     if (recovered) this.replay = new Replay(eventLog, this.outbox, () => this.ws.readyState === this.ws.OPEN);
     // Subscribed before the head is read, so no event falls between the ack's position and live ones.
@@ -217,7 +234,9 @@ export class DashboardSession implements EventSink {
     if (this.replay && resume) {
       await this.replay.run(resume);
       this.replay = undefined;
+      this.replaying = false;
     } else {
+      this.replaying = false;
       this.sendState();
     }
   }

@@ -3,6 +3,7 @@ import type { TokenService } from '../auth/tokens.js';
 import type { AuditLog } from '../core/audit-log.js';
 import type { Broadcaster } from '../core/broadcaster.js';
 import type { EventLog } from '../core/event-log.js';
+import type { Health } from '../core/health.js';
 import type { Registry } from '../core/registry.js';
 import type { Scheduler } from '../core/scheduler.js';
 import type { ResolvedServerOptions } from '../options.js';
@@ -19,5 +20,7 @@ export interface SessionContext {
   readonly broadcaster: Broadcaster;
   readonly eventLog: EventLog;
   readonly audit: AuditLog;
+  /** Whether the store and the bus work (every call to them reports here). */
+  readonly health: Health;
   readonly serverVersion: string;
 }

@@ -12,6 +12,7 @@ const TITLES: Record<string, string> = {
   INVALID_MESSAGE: 'The server rejected the request',
   COMMAND_NOT_FOUND: 'That command has already finished',
   COMMAND_DENIED: "The agent's policy refused the command",
+  STORE_UNAVAILABLE: 'The server cannot store anything right now: nothing was done, try again shortly',
   AUTH_FAILED: 'The token was refused',
   NOT_CONNECTED: 'Not connected: wait for the connection to come back',
   CONNECTION_LOST: 'The connection dropped before the server answered',
