@@ -37,6 +37,13 @@ export function AgentList({ agents, colors, selectedId, onSelect, state, stale }
                 <span className="agent-swatch" aria-hidden="true" />
                 <span className="agent-name">{agent.name}</span>
                 <span className="agent-type">{agent.type}</span>
+                {(agent.hostname || agent.cwd) && (
+                  <span className="agent-where" title={[agent.hostname, agent.cwd].filter(Boolean).join(':')} data-testid="agent-where">
+                    {agent.hostname}
+                    {agent.hostname && agent.cwd ? ' · ' : ''}
+                    {agent.cwd ? shortPath(agent.cwd) : ''}
+                  </span>
+                )}
                 <span className={`badge status-${agent.status}`} data-testid="agent-status">
                   {agent.status}
                 </span>
@@ -53,4 +60,10 @@ export function AgentList({ agents, colors, selectedId, onSelect, state, stale }
       {stale && agents.length > 0 && <p className="stale-note">Last known status: not connected.</p>}
     </nav>
   );
+}
+
+/** The last two folders of a path (`…/src/onsembl`): enough to tell agents apart on a card. */
+function shortPath(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  return parts.length <= 2 ? path : `…/${parts.slice(-2).join('/')}`;
 }

@@ -39,9 +39,6 @@ export function Dashboard({ token, onSignOut }: Props) {
   useEffect(() => {
     if (authFailed) clearToken();
   }, [authFailed]);
-  useEffect(() => {
-    document.title = connection.state === 'CONNECTED' ? 'Onsembl' : `Onsembl · ${connection.state.toLowerCase()}`;
-  }, [connection.state]);
 
   return (
     <div className="app">

@@ -1,5 +1,6 @@
 import type { ConnectionStatus } from '@onsembl/client';
 import type { Session } from '../state/session.js';
+import { AttentionControls } from './AttentionControls.js';
 import { ConnectionIndicator } from './ConnectionIndicator.js';
 import { EmergencyStopButton } from './EmergencyStopButton.js';
 
@@ -29,6 +30,7 @@ export function TopBar({ session, view, connection, running, queued, onSignOut, 
       </nav>
       <ConnectionIndicator status={connection} onReconnect={() => session.client.reconnect()} onRenewToken={onRenewToken} />
       <div className="topbar-actions">
+        <AttentionControls session={session} />
         <EmergencyStopButton session={session} disabled={connection.state !== 'CONNECTED'} running={running} queued={queued} />
         <button type="button" className="ghost" onClick={onSignOut} title="Forget the token and sign out">
           Sign out

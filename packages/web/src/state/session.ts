@@ -1,4 +1,5 @@
 import { OnsemblClient, dashboardUrlFor, type HistoryApi } from '@onsembl/client';
+import { watchAttention, type AttentionKeeper } from '../alerts/attention.js';
 import { TerminalRegistry } from '../terminal/terminal-registry.js';
 import { HISTORY_LIMIT } from './dashboard-state.js';
 import { DashboardStore } from './dashboard-store.js';
@@ -12,6 +13,8 @@ export interface Session {
   history: HistoryApi;
   store: DashboardStore;
   terminals: TerminalRegistry;
+  /** The tab title's badge and the browser notifications. */
+  attention: AttentionKeeper;
   /** Unsubscribes of the session's own listeners. */
   dispose: (() => void)[];
 }
@@ -47,7 +50,9 @@ export function createSession(token: string): Session {
       () => undefined, // the live view works without it; the History view reports API errors
     );
   });
-  return { client, history, store, terminals, dispose: [seed, retryWhenTheNetworkMayBeBack(client)] };
+  const agentName = (agentId: string) => store.getState().agents.find((a) => a.id === agentId)?.name ?? agentId;
+  const attention = watchAttention(client, agentName);
+  return { client, history, store, terminals, attention: attention.keeper, dispose: [seed, retryWhenTheNetworkMayBeBack(client), attention.stop] };
 }
 
 /**
