@@ -53,16 +53,17 @@ export async function tokenFor(server, role, name) {
 }
 
 /**
- * A real agent process: `onsembl agent --url --token --name`, logs discarded unless it fails.
+ * A real agent process: `onsembl agent --url --name`, logs discarded unless it fails. The token goes
+ * in ONSEMBL_AGENT_TOKEN, not on the command line, where every user of the machine could read it.
  * @param {string} wsUrl
  * @param {string} token
  * @param {string} name
  * @param {{ nodeArgs?: string[] }} [options]
  */
 export function spawnAgentProcess(wsUrl, token, name, { nodeArgs = [] } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--url', wsUrl, '--token', token, '--name', name], {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--url', wsUrl, '--name', name], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, SHELL: '/bin/bash' },
+    env: { ...process.env, SHELL: '/bin/bash', ONSEMBL_AGENT_TOKEN: token },
   });
   agents.add(child);
   let log = '';
