@@ -1,4 +1,6 @@
-import type { AgentInfo, CommandStatusPayload, ErrorPayload, Position, QueueEntry, ServerToDashboardPayloads } from '@onsembl/protocol';
+import type {
+  AgentInfo, CommandStatusPayload, DashboardToServerPayloads, ErrorPayload, Position, QueueEntry, ServerToDashboardPayloads,
+} from '@onsembl/protocol';
 
 /** spec "Connection States". */
 export const ConnectionState = {
@@ -66,11 +68,7 @@ export interface ClientEvents extends Record<string, unknown> {
   message: { type: string; payload: unknown; position?: Position };
 }
 
-export interface CommandRequest {
-  agentId: string;
-  command: string;
-  priority: 'low' | 'normal' | 'high';
-  timeoutMs?: number;
-}
+/** A `command:request` as the protocol defines it (budgets and session choice included); the client adds the requestId. */
+export type CommandRequest = Omit<DashboardToServerPayloads['command:request'], 'requestId'>;
 
 export type { AgentInfo, CommandStatusPayload, ErrorPayload, Position, QueueEntry };

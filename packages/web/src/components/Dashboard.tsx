@@ -51,7 +51,7 @@ export function Dashboard({ token, onSignOut }: Props) {
         onSignOut={onSignOut}
         onRenewToken={() => setRenewing(true)}
       />
-      {state.emergency && <EmergencyBanner event={state.emergency} onDismiss={() => session.store.dispatch({ type: 'dismiss-emergency' })} />}
+      {state.emergency && <EmergencyBanner session={session} event={state.emergency} onDismiss={() => session.store.dispatch({ type: 'dismiss-emergency' })} />}
       {route.view === 'history' ? (
         <HistoryView session={session} agents={agents} colors={colors} filter={route.filter} commandId={route.commandId} navigate={navigate} />
       ) : (

@@ -1,5 +1,6 @@
-import type { CSSProperties } from 'react';
+import { useState, type CSSProperties } from 'react';
 import { useStoredCommand } from '../../state/command-history.js';
+import { rerun } from '../../state/rerun.js';
 import type { Session } from '../../state/session.js';
 import { formatClock, formatTimestamp } from '../../ui/format.js';
 import { durationText, exitText } from './HistoryTable.js';
@@ -16,6 +17,11 @@ interface Props {
 /** One stored command: what ran where, who asked, how it went, and its full output. */
 export function CommandDetail({ session, commandId, agentName, color, onClose }: Props) {
   const { command, error } = useStoredCommand(session, commandId);
+  const [rerunning, setRerunning] = useState<'idle' | 'sending' | 'queued'>('idle');
+  const again = async () => {
+    setRerunning('sending');
+    setRerunning((await rerun(session, [commandId])) === 1 ? 'queued' : 'idle');
+  };
   return (
     <section
       className="command-detail"
@@ -33,6 +39,18 @@ export function CommandDetail({ session, commandId, agentName, color, onClose }:
           {command ? `$ ${command.command}` : commandId}
         </code>
         {command && <span className={`badge cmd-${command.status}`}>{command.status}</span>}
+        {command && (
+          <button
+            type="button"
+            className="small"
+            disabled={rerunning === 'sending'}
+            onClick={() => void again()}
+            title={`Queue "${command.command.slice(0, 80)}" again on ${agentName(command.agentId)}, with the same priority, timeout and budgets`}
+            data-testid="detail-rerun"
+          >
+            {rerunning === 'queued' ? 'Queued again ✓' : 'Re-run'}
+          </button>
+        )}
         <button type="button" className="ghost small detail-close" onClick={onClose} aria-label="Close the command">
           ×
         </button>
