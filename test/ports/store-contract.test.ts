@@ -1,11 +1,32 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore, type CommandRecord, type CommandUsage, type Store, type TraceRecord } from '@onsembl/server';
+import { PostgresStore } from '@onsembl/store-postgres';
+import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/temp-dir.js';
 
-/** Every Store implementation runs the same contract. PostgreSQL joins this list later. */
+const withPostgres = await postgresAvailable();
+let database: TestDatabase | undefined;
+beforeAll(async () => {
+  if (withPostgres) database = await createTestDatabase();
+}, 30_000);
+afterAll(async () => {
+  await database?.[Symbol.asyncDispose]();
+});
+
+/** One PostgreSQL schema per location, in the database this run made (dropped after the run). */
+const schemaOf = (dir: string) => `contract_${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`;
+
+/**
+ * Every Store implementation runs the same contract: `open(location)` opens the store kept at a
+ * location (a directory for SQLite, a schema for PostgreSQL); opening it again reopens the same data.
+ */
 const IMPLEMENTATIONS: Array<[string, (dir: string) => Promise<Store>]> = [
   ['sqlite', async (dir) => new SqliteStore(join(dir, 'store.db'))],
+  ...(withPostgres
+    ? [['postgresql', (dir: string) => PostgresStore.open({ url: (database as TestDatabase).url, schema: schemaOf(dir), maxConnections: 3 })] as [string, (dir: string) => Promise<Store>]]
+    : []),
 ];
 
 const command = (id: string, over: Partial<CommandRecord> = {}): CommandRecord => ({
@@ -38,16 +59,22 @@ describe.each(IMPLEMENTATIONS)('Store contract: %s', (_name, open) => {
     await c.close();
   });
 
-  it('gets a new epoch when the previous process did not close it (positions may have been lost)', async () => {
+  it('numbers inserted events after every stored one, consecutively, and reads them back in order', async () => {
     await using dir = await tempDir();
-    const crashed = await open(dir.path);
-    const reopened = await open(dir.path); // the first was never closed, as after SIGKILL
-    expect(reopened.epoch).not.toBe(crashed.epoch);
+    const store = await open(dir.path);
+    expect(await store.eventBounds()).toEqual({ first: 0, last: 0 });
+    expect(await store.insertEvents([{ createdAt: 1, text: 'a' }, { createdAt: 1, text: 'b' }])).toBe(1);
+    expect(await store.insertEvents([{ createdAt: 2, text: 'c' }])).toBe(3);
+    await store.appendOutput([{ commandId: 'c1', sequence: 1, stream: 'stdout', data: 'out', createdAt: 3 }]);
+    expect(await store.insertEvents([{ createdAt: 3, text: '', output: { commandId: 'c1', agentId: 'x', sequence: 1, timestamp: 9 } }])).toBe(4);
+    const events = await store.readEvents(0, 10);
+    expect(events.map((e) => [e.offset, e.text])).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [4, '']]);
+    expect(events[3]).toMatchObject({ output: { commandId: 'c1', sequence: 1, timestamp: 9 }, chunk: { data: 'out' } });
+    expect(await store.eventBounds()).toEqual({ first: 1, last: 4 });
+    await store.close();
+    const reopened = await open(dir.path);
+    expect(await reopened.insertEvents([{ createdAt: 4, text: 'd' }])).toBe(5);
     await reopened.close();
-    const clean = await open(dir.path);
-    expect(clean.epoch).toBe(reopened.epoch);
-    await clean.close();
-    await crashed.close();
   });
 
   it('stores events in order, output events by reference to their chunk', async () => {

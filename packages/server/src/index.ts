@@ -6,6 +6,7 @@ export { createLogger, redactUrl } from './logging.js';
 export type {
   Store, AgentRecord, CommandRecord, StoredOutputChunk, CommandFilter, CommandPatch, CommandUsage, TraceRecord, UsageFilter,
   UsageSums, UsageSummary, StoredEvent, ReadEvent, EventReference, PurgeCounts, RetentionCutoffs, AuditEntry, AuditFilter,
+  NewEvent, CloseOptions,
 } from './ports/store.js';
 export type { Bus } from './ports/bus.js';
 export { SqliteStore } from './adapters/sqlite-store.js';

@@ -1,2 +1,1 @@
-// The PostgreSQL Store (issue 13) is built here; the package exists so its dependency is locked once.
-export {};
+export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { OutputStream } from '@onsembl/protocol';
-import type { AuditEntry, AuditFilter, PurgeCounts, ReadEvent, RetentionCutoffs, StoredEvent } from '../ports/store.js';
+import type { AuditEntry, NewEvent, AuditFilter, PurgeCounts, ReadEvent, RetentionCutoffs, StoredEvent } from '../ports/store.js';
 
 interface AuditRow {
   id: number; at: number; actor: string; role: string; action: string;
@@ -14,6 +14,7 @@ export class SqliteHistory {
   private readonly bounds: Database.Statement;
   private readonly insertAudit: Database.Statement;
   private readonly appendEventsTx: (events: readonly StoredEvent[]) => void;
+  private readonly insertEventsTx: (events: readonly NewEvent[]) => number;
   private readonly appendAuditTx: (entries: readonly AuditEntry[]) => void;
   private readonly purgeTx: (cutoffs: RetentionCutoffs, limit: number) => PurgeCounts;
 
@@ -38,6 +39,12 @@ export class SqliteHistory {
           e.trace ? 1 : null,
         );
       }
+    });
+    const last = db.prepare('SELECT MAX(offset) AS last FROM events');
+    this.insertEventsTx = db.transaction((events: readonly NewEvent[]) => {
+      const first = ((last.get() as { last: number | null }).last ?? 0) + 1;
+      this.appendEventsTx(events.map((e, i) => ({ ...e, offset: first + i })));
+      return first;
     });
     this.appendAuditTx = db.transaction((entries: readonly AuditEntry[]) => {
       for (const a of entries) {
@@ -67,6 +74,11 @@ export class SqliteHistory {
 
   appendEvents(events: readonly StoredEvent[]): void {
     if (events.length > 0) this.appendEventsTx(events);
+  }
+
+  /** Numbers events after the newest stored one, in the same transaction (SQLite has one writer at a time). */
+  insertEvents(events: readonly NewEvent[]): number {
+    return this.insertEventsTx(events);
   }
 
   readEvents(afterOffset: number, limit: number): ReadEvent[] {

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import type { CommandStatus, AgentType, OutputStream, Priority } from '@onsembl/protocol';
 import type {
   AgentRecord, AuditEntry, CloseOptions, AuditFilter, CommandFilter, CommandPatch, CommandRecord, CommandUsage, StoredOutputChunk, PurgeCounts,
-  ReadEvent, RetentionCutoffs, Store, StoredEvent, TraceRecord, UsageFilter, UsageSummary,
+  NewEvent, ReadEvent, RetentionCutoffs, Store, StoredEvent, TraceRecord, UsageFilter, UsageSummary,
 } from '../ports/store.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
@@ -267,8 +267,15 @@ export class SqliteStore implements Store {
     return this.trace.usageSummary(filter);
   }
 
+  /** The file belongs to one server process, which numbers its events itself. */
+  readonly positions = 'caller';
+
   async appendEvents(events: readonly StoredEvent[]): Promise<void> {
     this.history.appendEvents(events);
+  }
+
+  async insertEvents(events: readonly NewEvent[]): Promise<number> {
+    return this.history.insertEvents(events);
   }
 
   async readEvents(afterOffset: number, limit: number): Promise<ReadEvent[]> {

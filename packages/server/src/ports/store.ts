@@ -163,6 +163,9 @@ export interface StoredEvent {
   trace?: EventReference | undefined;
 }
 
+/** A dashboard event before the store numbered it (Store.insertEvents). */
+export type NewEvent = Omit<StoredEvent, 'offset'>;
+
 /**
  * A stored event as read back: an output reference comes with its chunk, a trace reference with
  * its record's `event` text (each undefined once purged, or if it was never stored).
@@ -250,8 +253,21 @@ export interface Store {
    * in total, per agent and per UTC day of `queuedAt`.
    */
   usageSummary(filter: UsageFilter): Promise<UsageSummary>;
-  /** Appends dashboard events (offsets increase by one) in one transaction. */
+  /**
+   * Who numbers dashboard events. `caller`: one process writes this history (the embedded SQLite
+   * file belongs to one server), numbers events itself as it broadcasts them, and appends them
+   * (appendEvents). `store`: several server nodes write it, so the store numbers events as it
+   * commits them (insertEvents): dense, in commit order, the same for every node.
+   */
+  readonly positions: 'caller' | 'store';
+  /** Appends dashboard events the caller numbered (offsets increase by one) in one transaction. */
   appendEvents(events: readonly StoredEvent[]): Promise<void>;
+  /**
+   * Stores dashboard events in one transaction and numbers them: consecutive offsets after every
+   * event committed before, none skipped, so a reader at offset n that later finds n + 2 knows n + 1
+   * exists. Resolves with the first offset.
+   */
+  insertEvents(events: readonly NewEvent[]): Promise<number>;
   readEvents(afterOffset: number, limit: number): Promise<ReadEvent[]>;
   /** Oldest and newest stored offsets; {first: 0, last: 0} when none was ever stored. */
   eventBounds(): Promise<{ first: number; last: number }>;
