@@ -65,6 +65,7 @@ class OnsemblAgent implements Agent {
         heartbeatTimeoutMs: options.heartbeatTimeoutMs,
         reconnectDelaysMs: options.reconnectDelaysMs,
         reconnectJitter: Reconnect.jitter,
+        ca: options.ca,
       },
       {
         connectMessage: () => this.connectMessage(),

@@ -26,6 +26,11 @@ export interface AgentOptions {
   token: string;
   /** Display name (default: the host name). */
   name?: string;
+  /**
+   * PEM certificate(s) of a private CA to trust for wss:// (default: the system's CAs). A server
+   * certificate that does not verify against them, or names another host, stops the agent.
+   */
+  ca?: string | Buffer;
   /** Which runner runs commands (default 'shell'). */
   type?: AgentType;
   /** Glob patterns on the whole command text; deny wins; with allow set, only matching commands run. */
@@ -56,6 +61,7 @@ export interface AgentOptions {
 export interface ResolvedOptions {
   url: string;
   token: string;
+  ca: string | Buffer | undefined;
   name: string;
   hostname: string;
   type: AgentType;
@@ -81,6 +87,7 @@ export function resolveOptions(options: AgentOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
     url: options.url,
     token: options.token,
+    ca: options.ca,
     name: truncate(options.name?.trim() || host, Limits.nameMaxChars),
     hostname: host,
     type: options.type ?? 'shell',

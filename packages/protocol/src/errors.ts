@@ -48,6 +48,11 @@ export const CloseCode = {
    * back, and resume. Replaces 1001 for a server's own shutdown.
    */
   serviceRestart: 1012,
+  /**
+   * The TLS handshake failed (RFC 6455 reserves it: never sent on the wire). The Node client
+   * (`@onsembl/client/node`) reports a refused server certificate with it, the reason saying why.
+   */
+  tlsHandshake: 1015,
   /** A dashboard so far behind that even its non-droppable messages overflow: reconnect and resume. */
   tooSlow: 1013,
   /** Closed by the client itself: no connection:ack within its connect timeout. */

@@ -3,6 +3,7 @@ export * from './trace.js';
 export * from './prices.js';
 export * from './compression.js';
 export * from './errors.js';
+export * from './tls.js';
 export * from './messages.js';
 export * from './validate.js';
 export * from './json-schema.js';

@@ -12,3 +12,4 @@ export type { Bus } from './ports/bus.js';
 export { SqliteStore } from './adapters/sqlite-store.js';
 export { DataDirInUseError } from './adapters/data-dir-lock.js';
 export { MemoryBus } from './adapters/memory-bus.js';
+export type { TlsOptions } from './tls.js';

@@ -2,6 +2,7 @@ import { Limits, RateLimits, Timings } from '@onsembl/protocol';
 import type { LevelWithSilent, Logger } from 'pino';
 import type { Bus } from './ports/bus.js';
 import type { Store } from './ports/store.js';
+import type { TlsOptions } from './tls.js';
 
 const DAY = 24 * 3_600_000;
 
@@ -10,6 +11,8 @@ export interface ServerOptions {
   port?: number;
   /** Default 127.0.0.1: reachable from this machine only unless told otherwise. */
   host?: string;
+  /** Serve https and wss with this certificate (default: plain http and ws, e.g. behind a TLS proxy). */
+  tls?: TlsOptions;
   dataDir: string;
   /** Default: ONSEMBL_JWT_SECRET, else the secret kept in the data dir (created with mode 0600). */
   jwtSecret?: string;
@@ -43,7 +46,7 @@ export interface ServerOptions {
 }
 
 export type ResolvedServerOptions = Required<
-  Omit<ServerOptions, 'jwtSecret' | 'logger' | 'store' | 'bus' | 'defaultTimeoutMs' | 'webRoot' | 'allowedOrigins'>
+  Omit<ServerOptions, 'tls' | 'jwtSecret' | 'logger' | 'store' | 'bus' | 'defaultTimeoutMs' | 'webRoot' | 'allowedOrigins'>
 > & {
   jwtSecret: string | undefined;
   defaultTimeoutMs: number | undefined;

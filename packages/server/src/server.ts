@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { mkdirSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -24,6 +24,7 @@ import { createLogger } from './logging.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import type { SessionContext } from './sessions/session-context.js';
 import { Endpoints } from './transport/endpoints.js';
+import { createListener } from './tls.js';
 
 const require = createRequire(import.meta.url);
 /** The topic a bus probe publishes on while the bus is down (nobody subscribes to it). */
@@ -33,9 +34,9 @@ export const SERVER_VERSION: string = (require('../package.json') as { version: 
 export interface OnsemblServer {
   readonly port: number;
   readonly host: string;
-  /** http://host:port */
+  /** http://host:port, or https:// with TLS */
   readonly httpUrl: string;
-  /** ws://host:port */
+  /** ws://host:port, or wss:// with TLS */
   readonly wsUrl: string;
   readonly context: SessionContext;
   issueToken(role: 'dashboard' | 'agent', name: string, ttlSeconds?: number): Promise<string>;
@@ -95,7 +96,8 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   };
   const endpoints = new Endpoints(context);
   const webRoot = options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot());
-  const http: Server = createServer(
+  const http: Server = createListener(
+    input.tls,
     // Node checks header/request timeouts only every connectionsCheckingInterval (30 s by default).
     { connectionsCheckingInterval: Math.min(1_000, options.slowRequestTimeoutMs), headersTimeout: options.slowRequestTimeoutMs },
     createRequestHandler(context, { dashboards: () => endpoints.dashboards.size, agents: () => endpoints.agents.size }, webRoot),
@@ -126,7 +128,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   });
   const port = (http.address() as AddressInfo).port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
-  logger.info({ port, host: options.host, dataDir: options.dataDir, web: webRoot !== undefined }, 'onsembl server listening');
+  logger.info({ port, host: options.host, tls: input.tls !== undefined, dataDir: options.dataDir, web: webRoot !== undefined }, 'onsembl server listening');
 
   /**
    * Stores what is pending (output, command states, agents, events, audit), waiting at most
@@ -176,8 +178,8 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   return {
     port,
     host: options.host,
-    httpUrl: `http://${hostForUrl}:${port}`,
-    wsUrl: `ws://${hostForUrl}:${port}`,
+    httpUrl: `${input.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
+    wsUrl: `${input.tls ? 'wss' : 'ws'}://${hostForUrl}:${port}`,
     context,
     issueToken: (role, name, ttl) => tokens.issue(role === 'agent' ? Role.agent : Role.dashboard, name, ttl),
     close,

@@ -1,5 +1,5 @@
 import {
-  CloseCode, ErrorCode, Limits, parseServerToAgentMessage, shouldCompress, toServerFromAgent,
+  certificateProblem, CloseCode, ErrorCode, Limits, parseServerToAgentMessage, shouldCompress, toServerFromAgent,
   type AgentToServerMessage, type ServerToAgentMessage, type ServerToAgentPayloads,
 } from '@onsembl/protocol';
 import type { Logger } from 'pino';
@@ -22,6 +22,8 @@ export interface ConnectionSettings {
   heartbeatTimeoutMs: number;
   reconnectDelaysMs: readonly number[];
   reconnectJitter: number;
+  /** PEM CA certificate(s) trusted for wss:// instead of the system's (a private CA). */
+  ca?: string | Buffer | undefined;
 }
 
 export interface ConnectionHandlers {
@@ -113,6 +115,7 @@ export class AgentConnection implements AgentCommandOutbox {
       perMessageDeflate: { threshold: Limits.compressionThresholdBytes },
       maxPayload: Limits.maxMessageBytes,
       handshakeTimeout: this.settings.heartbeatTimeoutMs,
+      ...(this.settings.ca === undefined ? {} : { ca: this.settings.ca }),
     });
     this.socket = socket;
     this.registered = false;
@@ -142,6 +145,8 @@ export class AgentConnection implements AgentCommandOutbox {
       socket.terminate();
     });
     socket.on('error', (error) => {
+      const certificate = certificateProblem(error);
+      if (certificate !== undefined) return this.fail(new AgentFatalError('tls', certificate));
       // Only the message: error objects of the HTTP layer can carry the request, and so the token.
       this.logger.warn({ url: this.settings.logUrl, error: error.message }, 'socket error');
     });

@@ -1,5 +1,5 @@
 /** Why the agent stopped connecting for good: retrying cannot help, a person has to act. */
-export type FatalReason = 'auth-failed' | 'replaced';
+export type FatalReason = 'auth-failed' | 'replaced' | 'tls';
 
 export class AgentFatalError extends Error {
   constructor(
