@@ -53,8 +53,7 @@ export async function tokenFor(server, role, name) {
 }
 
 /**
- * A real agent process: `onsembl agent --url --name`, logs discarded unless it fails. The token goes
- * in ONSEMBL_AGENT_TOKEN, not on the command line, where every user of the machine could read it.
+ * A real agent process: `onsembl agent --url --name` with the token in $ONSEMBL_TOKEN, logs discarded unless it fails.
  * @param {string} wsUrl
  * @param {string} token
  * @param {string} name
@@ -63,7 +62,7 @@ export async function tokenFor(server, role, name) {
 export function spawnAgentProcess(wsUrl, token, name, { nodeArgs = [] } = {}) {
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--url', wsUrl, '--name', name], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, SHELL: '/bin/bash', ONSEMBL_AGENT_TOKEN: token },
+    env: { ...process.env, SHELL: '/bin/bash', ONSEMBL_TOKEN: token },
   });
   agents.add(child);
   let log = '';

@@ -12,9 +12,10 @@ export interface AgentProcess extends AsyncDisposable {
 
 /** Starts a real `onsembl agent` process (the built CLI). Killed on dispose. */
 export function spawnAgent(url: string, token: string, args: string[] = []): AgentProcess {
-  const child = spawn(process.execPath, [CLI, 'agent', '--url', url, '--token', token, ...args], {
+  // The token in the environment, never on the command line (where `ps` shows it).
+  const child = spawn(process.execPath, [CLI, 'agent', '--url', url, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SHELL: '/bin/bash' },
+    env: { ...process.env, SHELL: '/bin/bash', ONSEMBL_TOKEN: token },
   });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { AgentType } from '@onsembl/protocol';
 import { checkCli, CLI_DEFINITIONS, CliCheckError, isAiAgentType, startAgent, type AiCliOptions } from '@onsembl/agent';
+import { readFileSync } from 'node:fs';
+import { resolveToken } from '../config/token-source.js';
 import { onShutdown } from './parse.js';
 
 function parseType(value: string): AgentType {
@@ -11,11 +13,21 @@ function parseType(value: string): AgentType {
   return value as AgentType;
 }
 
+function readCa(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new InvalidArgumentError(`cannot read --ca ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 interface AgentFlags {
   url: string;
   token?: string;
+  tokenFile?: string;
+  ca?: string;
   name?: string;
   type: AgentType;
   allow?: string[];
@@ -55,7 +67,9 @@ export function registerAgentCommand(program: Command): void {
     .command('agent')
     .description('connect this machine to an Onsembl server and run the commands it sends')
     .requiredOption('--url <url>', 'server address, e.g. ws://127.0.0.1:3001')
-    .option('--token <jwt>', 'agent token (default: $ONSEMBL_AGENT_TOKEN)')
+    .option('--token-file <file>', 'file holding the agent token (default: $ONSEMBL_TOKEN)')
+    .option('--token <jwt>', 'agent token on the command line: visible to every user in ps; prefer --token-file')
+    .option('--ca <file>', 'PEM certificate of a private CA to trust for wss:// (default: the system CAs)')
     .option('--name <name>', 'display name (default: this host name)')
     .option('--type <type>', 'shell | claude | gemini | codex (the AI types take the command text as the prompt)', parseType, AgentType.shell)
     .option('--allow <pattern>', 'only run commands matching this glob (repeatable)', collect)
@@ -66,8 +80,9 @@ export function registerAgentCommand(program: Command): void {
     .option('--cli <path>', 'AI types: the CLI to run (default: claude, gemini or codex on PATH)')
     .option('--cli-arg <arg>', 'AI types: an extra argument for the CLI (repeatable)', collect)
     .action(async (flags: AgentFlags) => {
-      const token = flags.token ?? process.env.ONSEMBL_AGENT_TOKEN;
-      if (!token) throw new InvalidArgumentError('--token (or $ONSEMBL_AGENT_TOKEN) is required');
+      const token = resolveToken(flags, { legacyEnv: 'ONSEMBL_AGENT_TOKEN' });
+      if (!token) throw new InvalidArgumentError('a token is required: --token-file FILE or $ONSEMBL_TOKEN');
+      const ca = flags.ca === undefined ? undefined : readCa(flags.ca);
       let cli: AiCliOptions | undefined;
       try {
         cli = await aiCliOptions(flags);
@@ -80,6 +95,7 @@ export function registerAgentCommand(program: Command): void {
       const agent = startAgent({
         url: flags.url,
         token,
+        ...(ca ? { ca } : {}),
         type: flags.type,
         ...(flags.name ? { name: flags.name } : {}),
         ...(flags.cwd ? { cwd: flags.cwd } : {}),

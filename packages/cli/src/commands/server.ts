@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
 import { resolveDataDir, startServer } from '@onsembl/server';
 import type { LevelWithSilent } from 'pino';
 import { onShutdown, parsePort, parsePositiveInt } from './parse.js';
@@ -14,6 +15,22 @@ export interface ServerFlags {
   messagesPerSecond?: number;
   commandsPerMinute?: number;
   heartbeatInterval?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new InvalidArgumentError(`cannot read ${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+function tlsFrom(flags: ServerFlags) {
+  if (flags.tlsCert === undefined && flags.tlsKey === undefined) return {};
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+  return { tls: { cert: readPem('--tls-cert', flags.tlsCert), key: readPem('--tls-key', flags.tlsKey) } };
 }
 
 export function serverOptionsFrom(flags: ServerFlags) {
@@ -22,6 +39,7 @@ export function serverOptionsFrom(flags: ServerFlags) {
     host: flags.host,
     dataDir: resolveDataDir(flags.dataDir),
     logLevel: flags.logLevel,
+    ...tlsFrom(flags),
     ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
     ...(flags.heartbeatTimeout ? { heartbeatTimeoutMs: flags.heartbeatTimeout } : {}),
     ...(flags.defaultTimeout ? { defaultTimeoutMs: flags.defaultTimeout } : {}),
@@ -38,6 +56,8 @@ export function withServerFlags(cmd: Command): Command {
     .option('--host <host>', 'address to bind (default: this machine only)', '127.0.0.1')
     .option('--data-dir <dir>', 'where the database and secret live (default: $ONSEMBL_DATA_DIR or ./.onsembl)')
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent', 'info')
+    .option('--tls-cert <file>', 'serve https and wss with this PEM certificate (chain), with --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--allow-origin <origin...>', 'extra browser Origins allowed to connect (* = any)')
     .option('--heartbeat-timeout <ms>', 'close connections silent this long (default 60000)', parsePositiveInt)
     .option('--default-timeout <ms>', 'timeout for commands that name none (default: none)', parsePositiveInt)

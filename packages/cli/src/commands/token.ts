@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { DEFAULT_TOKEN_TTL_SECONDS, loadOrCreateSecret, resolveDataDir, TokenService } from '@onsembl/server';
 import { Role } from '@onsembl/protocol';
 import { userInfo } from 'node:os';
+import { writePrivateFile } from '../config/private-file.js';
 import { parsePositiveInt } from './parse.js';
 
 function parseRole(value: string): Role {
@@ -18,9 +19,11 @@ export function registerTokenCommand(program: Command): void {
     .option('--name <name>', 'identity (the token subject); default: your user name')
     .option('--ttl <seconds>', 'lifetime in seconds', parsePositiveInt, DEFAULT_TOKEN_TTL_SECONDS)
     .option('--data-dir <dir>', 'where the secret lives (default: $ONSEMBL_DATA_DIR or ./.onsembl)')
-    .action(async (flags: { role: Role; name?: string; ttl: number; dataDir?: string }) => {
+    .option('--out <file>', 'write the token to this file (mode 0600) instead of printing it')
+    .action(async (flags: { role: Role; name?: string; ttl: number; dataDir?: string; out?: string }) => {
       const secret = loadOrCreateSecret(resolveDataDir(flags.dataDir));
       const token = await new TokenService(secret).issue(flags.role, flags.name ?? userInfo().username, flags.ttl);
-      process.stdout.write(`${token}\n`);
+      if (flags.out !== undefined) writePrivateFile(flags.out, `${token}\n`);
+      else process.stdout.write(`${token}\n`);
     });
 }
