@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { AgentType } from '@onsembl/protocol';
 import { checkCli, CLI_DEFINITIONS, CliCheckError, isAiAgentType, startAgent, type AiCliOptions } from '@onsembl/agent';
 import { readFileSync } from 'node:fs';
-import { resolveToken } from '../config/token-source.js';
+import { resolveAgentToken } from '../config/token-source.js';
 import { onShutdown } from './parse.js';
 
 function parseType(value: string): AgentType {
@@ -67,7 +67,7 @@ export function registerAgentCommand(program: Command): void {
     .command('agent')
     .description('connect this machine to an Onsembl server and run the commands it sends')
     .requiredOption('--url <url>', 'server address, e.g. ws://127.0.0.1:3001')
-    .option('--token-file <file>', 'file holding the agent token (default: $ONSEMBL_TOKEN)')
+    .option('--token-file <file>', 'file holding the agent token (default: $ONSEMBL_TOKEN_FILE, else $ONSEMBL_TOKEN)')
     .option('--token <jwt>', 'agent token on the command line: visible to every user in ps; prefer --token-file')
     .option('--ca <file>', 'PEM certificate of a private CA to trust for wss:// (default: the system CAs)')
     .option('--name <name>', 'display name (default: this host name)')
@@ -80,8 +80,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--cli <path>', 'AI types: the CLI to run (default: claude, gemini or codex on PATH)')
     .option('--cli-arg <arg>', 'AI types: an extra argument for the CLI (repeatable)', collect)
     .action(async (flags: AgentFlags) => {
-      const token = resolveToken(flags, { legacyEnv: 'ONSEMBL_AGENT_TOKEN' });
-      if (!token) throw new InvalidArgumentError('a token is required: --token-file FILE or $ONSEMBL_TOKEN');
+      const token = resolveAgentToken(flags);
       const ca = flags.ca === undefined ? undefined : readCa(flags.ca);
       let cli: AiCliOptions | undefined;
       try {

@@ -1,5 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
+import { ClientConfigError, readTokenFile } from '../client-config.js';
 
 export interface TokenFlags {
   token?: string;
@@ -7,40 +8,32 @@ export interface TokenFlags {
 }
 
 /**
- * Where a command's token comes from, keeping it off command lines (every user of the machine reads
- * them in `ps`): `--token-file FILE`, or `--token`, which works but warns, else `$ONSEMBL_TOKEN`
- * (`$ONSEMBL_AGENT_TOKEN` still works for the agent). Flags win over the environment, as everywhere.
+ * Where the agent's token comes from, kept off command lines (every user of the machine reads them
+ * in `ps`), in the terminal client's order: `--token-file FILE`, or `--token`, which works but warns,
+ * else `$ONSEMBL_TOKEN_FILE`, else `$ONSEMBL_TOKEN` (`$ONSEMBL_AGENT_TOKEN` still works). Flags win
+ * over the environment, as everywhere.
  */
-export function resolveToken(
+export function resolveAgentToken(
   flags: TokenFlags,
-  options: { env?: NodeJS.ProcessEnv; legacyEnv?: string; warn?: (line: string) => void } = {},
-): string | undefined {
-  const env = options.env ?? process.env;
-  const warn = options.warn ?? ((line: string) => console.error(line));
-  if (flags.token !== undefined && flags.tokenFile !== undefined) {
-    throw new InvalidArgumentError('give --token-file or --token, not both');
-  }
-  if (flags.tokenFile !== undefined) return readTokenFile(flags.tokenFile, warn);
-  if (flags.token !== undefined) {
-    warn('onsembl: warning: --token puts the token on the command line, where every user of this machine can read it; use --token-file FILE or $ONSEMBL_TOKEN');
-    return flags.token;
-  }
-  const fromEnv = env.ONSEMBL_TOKEN || (options.legacyEnv ? env[options.legacyEnv] : undefined);
-  return fromEnv ? fromEnv.trim() : undefined;
-}
-
-/** Reads a token file (surrounding whitespace dropped); warns when others may read it too. */
-export function readTokenFile(file: string, warn: (line: string) => void): string {
-  let text: string;
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (line: string) => void = (line) => console.error(`onsembl: warning: ${line}`),
+): string {
+  if (flags.token !== undefined && flags.tokenFile !== undefined) throw new InvalidArgumentError('give --token-file or --token, not both');
+  const warnings: string[] = [];
   try {
-    text = readFileSync(file, 'utf8');
+    const token = flags.tokenFile !== undefined ? readTokenFile(resolve(flags.tokenFile), warnings)
+      : flags.token !== undefined ? flags.token
+        : env.ONSEMBL_TOKEN_FILE ? readTokenFile(resolve(env.ONSEMBL_TOKEN_FILE), warnings)
+          : (env.ONSEMBL_TOKEN || env.ONSEMBL_AGENT_TOKEN)?.trim();
+    if (flags.token !== undefined) {
+      warnings.push('--token is visible to every user of this machine (in `ps`); use --token-file FILE or ONSEMBL_TOKEN instead');
+    }
+    if (!token) throw new InvalidArgumentError('no agent token: pass --token-file FILE or set ONSEMBL_TOKEN (or ONSEMBL_TOKEN_FILE); make one with: onsembl token --role agent --out FILE');
+    return token;
   } catch (error) {
-    throw new InvalidArgumentError(`cannot read --token-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    if (error instanceof ClientConfigError) throw new InvalidArgumentError(error.message);
+    throw error;
+  } finally {
+    for (const line of warnings) warn(line);
   }
-  const token = text.trim();
-  if (token === '') throw new InvalidArgumentError(`--token-file ${file} is empty`);
-  if ((statSync(file).mode & 0o077) !== 0) {
-    warn(`onsembl: warning: ${file} can be read by other users; make it private: chmod 600 ${file}`);
-  }
-  return token;
 }
