@@ -79,6 +79,18 @@ export const Limits = {
   compressionThresholdBytes: COMPRESSION_THRESHOLD_BYTES,
   /** spec: "Maximum buffer size: 100KB": pending output per dashboard before the oldest is dropped. */
   dashboardSendBufferBytes: 100 * 1024,
+  /**
+   * Output a dashboard that keeps up may be handed within one event-loop turn before its oldest is
+   * dropped anyway, in send buffers (`dashboardSendBufferBytes`, as configured): a turn takes in up
+   * to the server's turn budget of agent output, and dropping at one buffer lost output for
+   * dashboards that were reading.
+   */
+  dashboardBurstBuffers: 10,
+  /**
+   * Everything pending for one dashboard (output and the control messages that are never dropped),
+   * in send buffers, past which it is closed with CloseCode.tooSlow to reconnect and resume.
+   */
+  dashboardCloseBuffers: 20,
   /** Per-agent queue capacity; beyond it command:request gets QUEUE_FULL. */
   queueCapacity: 100,
   /** Field limits (INVALID_MESSAGE beyond them). */

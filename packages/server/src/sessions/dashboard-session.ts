@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import {
-  CloseCode, ErrorCode, parseDashboardMessage, ProtocolError, Role, toDashboard,
+  CloseCode, ErrorCode, Limits, parseDashboardMessage, ProtocolError, Role, toDashboard,
   type DashboardToServerMessage, type Position, type ServerToDashboardMessage, type ServerToDashboardPayloads,
 } from '@onsembl/protocol';
 import type { Logger } from 'pino';
@@ -46,8 +46,8 @@ export class DashboardSession implements EventSink {
     this.limits = new DashboardLimits(ctx.options);
     this.outbox = new DashboardOutbox(ws, {
       maxPendingOutputBytes: ctx.options.dashboardSendBufferBytes,
-      maxBurstOutputBytes: ctx.options.dashboardSendBufferBytes * 10,
-      maxPendingBytes: ctx.options.dashboardSendBufferBytes * 20,
+      maxBurstOutputBytes: ctx.options.dashboardSendBufferBytes * Limits.dashboardBurstBuffers,
+      maxPendingBytes: ctx.options.dashboardSendBufferBytes * Limits.dashboardCloseBuffers,
       // Backed up = the kernel did not take the last turn's flush. With a mark below one turn's
       // budget, a dashboard that was reading, merely a little behind a full turn, counted as slow
       // and lost output.
