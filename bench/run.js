@@ -4,7 +4,7 @@
 // and dashboards in separate processes over loopback, beside a minimal `ws` relay (the practical
 // limit) and a Socket.IO relay (what many peers use). Prints a table, writes bench/results.json.
 //   --quick           small and short (CI smoke test, < 60 s; figures not comparable)
-//   --only=a,b        some scenarios: fanout, slow-dashboard, store, latency, status, connections, commands
+//   --only=a,b        some scenarios: fanout, slow-dashboard, store, latency, status, connections, commands, ai-stream
 //   --profile         --cpu-prof the server (and fan-out agents) into bench/profiles/
 //   --experiment=X    run every Onsembl server with a changed ws configuration (lib/experiments.js)
 //   --fanout=100      fan-out to these dashboard counts only, without its variants (for iterating)
@@ -18,6 +18,7 @@ import { EXPERIMENT_NAMES } from './lib/experiments.js';
 import { setExperiment } from './lib/onsembl.js';
 import { killAll } from './lib/proc.js';
 import { printTable, writeResults } from './lib/report.js';
+import * as aiStream from './scenarios/ai-stream.js';
 import * as commands from './scenarios/commands.js';
 import * as connections from './scenarios/connections.js';
 import * as fanout from './scenarios/fanout.js';
@@ -31,7 +32,7 @@ import * as store from './scenarios/store.js';
  * In this order: the fan-out runs first, its frames and figures feed slow-dashboard and store.
  * @type {Record<string, Scenario>}
  */
-const SCENARIOS = { fanout, 'slow-dashboard': slowDashboard, store, latency, status, connections, commands };
+const SCENARIOS = { fanout, 'slow-dashboard': slowDashboard, store, latency, status, connections, commands, 'ai-stream': aiStream };
 /** Everything stops by itself: past this the run is abandoned and every child killed. */
 const DEADLINE_MS = { quick: 3 * 60_000, full: 25 * 60_000 };
 

@@ -17,6 +17,7 @@ import { serve } from '../lib/rpc.js';
  * @property {number} bytes
  * @property {number} frames
  * @property {number} gaps
+ * @property {number} traces  trace:event messages (AI runs)
  * @property {boolean} closed
  * @property {{ rest: string }} carry  partial line, for latency
  * @property {number} [statusAt]  when the armed status arrived
@@ -45,11 +46,12 @@ let armed;
 let latencies = [];
 /** @type {{ max: number, frames: string[] } | undefined} */
 let capture;
-/** @type {{ at: number, bytes: number[], frames: number[], gaps: number[] }} */
-let mark = { at: now(), bytes: [], frames: [], gaps: [] };
+/** @type {{ at: number, bytes: number[], frames: number[], gaps: number[], traces: number[] }} */
+let mark = { at: now(), bytes: [], frames: [], gaps: [], traces: [] };
 
 const OUTPUT = '"terminal:output"';
 const GAP = '"output:gap"';
+const TRACE = '"trace:event"';
 
 /**
  * Classifies a received message by its first bytes (every sender puts `type` right after
@@ -69,6 +71,8 @@ function received(c, data) {
       const message = JSON.parse(data.toString());
       latenciesOf(message.payload.data, c.carry, now(), latencies);
     }
+  } else if (head.includes(TRACE)) {
+    c.traces++;
   } else if (head.includes(GAP)) {
     c.gaps++;
   } else if (mode === 'status' && armed) {
@@ -181,7 +185,7 @@ async function open({ kind, urls, count, localAddresses = ['127.0.0.1'], deflate
     while (next < count) {
       const i = next++;
       /** @type {Conn} */
-      const c = { kind, bytes: 0, frames: 0, gaps: 0, closed: false, carry: { rest: '' }, pause: () => undefined, send: () => undefined };
+      const c = { kind, bytes: 0, frames: 0, gaps: 0, traces: 0, closed: false, carry: { rest: '' }, pause: () => undefined, send: () => undefined };
       conns.push(c);
       const options = { url: /** @type {string} */ (urls[i % urls.length]), localAddress: localAddresses[(first + i) % localAddresses.length], deflate };
       try {
@@ -201,7 +205,7 @@ const methods = {
   open,
   /** Starts a measurement window. */
   mark: () => {
-    mark = { at: now(), bytes: conns.map((c) => c.bytes), frames: conns.map((c) => c.frames), gaps: conns.map((c) => c.gaps) };
+    mark = { at: now(), bytes: conns.map((c) => c.bytes), frames: conns.map((c) => c.frames), gaps: conns.map((c) => c.gaps), traces: conns.map((c) => c.traces) };
     return mark.at;
   },
   /** Per connection, what arrived since mark(). */
@@ -210,6 +214,7 @@ const methods = {
     bytes: conns.map((c, i) => c.bytes - (mark.bytes[i] ?? 0)),
     frames: conns.map((c, i) => c.frames - (mark.frames[i] ?? 0)),
     gaps: conns.map((c, i) => c.gaps - (mark.gaps[i] ?? 0)),
+    traces: conns.map((c, i) => c.traces - (mark.traces[i] ?? 0)),
     closed: conns.filter((c) => c.closed).length,
   }),
   /**

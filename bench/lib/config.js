@@ -10,6 +10,7 @@
  * @property {{ dashboards: number, perProcess: number, settleMs: number }} connections
  * @property {{ agents: number, agentsPerProcess: number, depth: number, warmupMs: number, windowMs: number }} commands
  * @property {{ chunks: number }} store
+ * @property {{ dashboards: number, toolCalls: number }} aiStream
  */
 
 /** @type {Config} */
@@ -21,6 +22,7 @@ const full = {
   connections: { dashboards: 10_000, perProcess: 2_500, settleMs: 1_000 },
   commands: { agents: 100, agentsPerProcess: 50, depth: 2, warmupMs: 3_000, windowMs: 10_000 },
   store: { chunks: 20_000 },
+  aiStream: { dashboards: 100, toolCalls: 3_000 },
 };
 
 /** @type {Config} */
@@ -32,6 +34,7 @@ const quick = {
   connections: { dashboards: 500, perProcess: 500, settleMs: 200 },
   commands: { agents: 10, agentsPerProcess: 10, depth: 2, warmupMs: 500, windowMs: 1_000 },
   store: { chunks: 2_000 },
+  aiStream: { dashboards: 10, toolCalls: 300 },
 };
 
 /** @param {boolean} isQuick */

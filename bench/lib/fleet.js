@@ -6,7 +6,7 @@ import { startChild } from './proc.js';
 /** @typedef {import('../children/dashboards.js').Methods & import('./rpc.js').BuiltInMethods} DashboardMethods */
 /**
  * Per-connection counters since the last mark, every process's concatenated.
- * @typedef {{ ms: number, bytes: number[], frames: number[], gaps: number[], closed: number }} Since
+ * @typedef {{ ms: number, bytes: number[], frames: number[], gaps: number[], traces: number[], closed: number }} Since
  */
 /** @typedef {Awaited<ReturnType<typeof startFleet>>} Fleet */
 
@@ -58,6 +58,7 @@ export async function startFleet(total, perProcess = 50) {
         bytes: parts.flatMap((p) => p.bytes),
         frames: parts.flatMap((p) => p.frames),
         gaps: parts.flatMap((p) => p.gaps),
+        traces: parts.flatMap((p) => p.traces),
         closed: parts.reduce((n, p) => n + p.closed, 0),
       };
     },

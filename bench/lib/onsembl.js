@@ -57,10 +57,10 @@ export async function tokenFor(server, role, name) {
  * @param {string} wsUrl
  * @param {string} token
  * @param {string} name
- * @param {{ nodeArgs?: string[] }} [options]
+ * @param {{ nodeArgs?: string[], args?: string[] }} [options]  `args`: more `onsembl agent` options (e.g. --type)
  */
-export function spawnAgentProcess(wsUrl, token, name, { nodeArgs = [] } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--url', wsUrl, '--name', name], {
+export function spawnAgentProcess(wsUrl, token, name, { nodeArgs = [], args = [] } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--url', wsUrl, '--name', name, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, SHELL: '/bin/bash', ONSEMBL_TOKEN: token },
   });

@@ -55,7 +55,8 @@ export class AiRun {
   private stderrTail: string[] = [];
   private stopped: StopReason | undefined;
   private budgetHit: Extract<StopReason, 'budget_tokens' | 'budget_cost'> | undefined;
-  private lastUsage: string | undefined;
+  /** The totals the last usage event carried (the meter makes a new object on every change). */
+  private lastUsage: UsageTotals | undefined;
   private blindNoticeSent = false;
   private ended = false;
 
@@ -120,7 +121,7 @@ export class AiRun {
 
     const verdict = this.decide(exit, cutMidLine);
     const usage = this.meter.totals;
-    this.emitUsage(true);
+    this.emitUsage();
     if (!verdict.ok && !this.parser.verdict && this.stderrTail.length > 0 && !this.stopped) {
       this.output.text(this.renderer.plain(this.stderrTail.slice(-STDERR_TAIL_LINES).join('\n')));
     }
@@ -210,7 +211,7 @@ export class AiRun {
 
   private onUsage(update: UsageUpdate): void {
     if (!this.meter.update(update)) return;
-    this.emitUsage(false);
+    this.emitUsage();
     const over = this.meter.exceeded();
     if (over && !this.budgetHit && !this.stopped && !this.ended) {
       this.budgetHit = over;
@@ -230,12 +231,10 @@ export class AiRun {
   }
 
   /** A usage event when the totals changed (and always one at the end: the last one is the command's). */
-  private emitUsage(final: boolean): void {
+  private emitUsage(): void {
     const totals = this.meter.totals;
-    const key = JSON.stringify(totals);
-    if (key === this.lastUsage && !final) return;
-    if (key === this.lastUsage && final) return;
-    this.lastUsage = key;
+    if (totals === this.lastUsage) return;
+    this.lastUsage = totals;
     this.output.trace({ kind: 'usage', at: this.now(), ...totals, ...(totals.model ? { model: totals.model.slice(0, 128) } : {}) });
   }
 

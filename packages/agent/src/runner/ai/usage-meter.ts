@@ -34,7 +34,13 @@ export type MeterTotals = UsageTotals & { model?: string };
  * they passed the command's budget.
  */
 export class UsageMeter {
-  private readonly calls = new Map<string, { tokens: TokenUsage; model: string | undefined }>();
+  /** Each model call's latest figures and their estimated cost (null: unknown model). */
+  private readonly calls = new Map<string, { tokens: TokenUsage; cost: number | null }>();
+  /** Sums over `calls`, kept as calls change (a long run has thousands). */
+  private callTokens: TokenUsage = ZERO_TOKENS;
+  private callCost = 0;
+  private unpricedCalls = 0;
+  private lastCallModel: string | undefined;
   private final: Extract<UsageUpdate, { mode: 'final' }> | undefined;
   private current: MeterTotals;
 
@@ -53,14 +59,24 @@ export class UsageMeter {
   update(update: UsageUpdate): boolean {
     if (update.mode === 'call') {
       // A later line of the same call replaces its figures: Claude repeats one snapshot per content block.
-      this.calls.set(update.callId, { tokens: update.tokens, model: update.model });
+      const before = this.calls.get(update.callId);
+      if (before && sameTokens(before.tokens, update.tokens)) return false;
+      if (before) this.removeCall(before);
+      const model = update.model ?? this.askedModel;
+      const cost = tokenSum(update.tokens) === 0 ? 0 : estimateCostUsd(model, update.tokens);
+      const call = { tokens: update.tokens, cost };
+      this.calls.set(update.callId, call);
+      this.callTokens = addTokens(this.callTokens, call.tokens);
+      if (cost === null) this.unpricedCalls++;
+      else this.callCost += cost;
+      if (update.model) this.lastCallModel = update.model;
     } else {
       this.final = update;
     }
     const next = this.compute();
-    const changed = JSON.stringify(next) !== JSON.stringify(this.current);
+    if (sameTotals(next, this.current)) return false;
     this.current = next;
-    return changed;
+    return true;
   }
 
   /** The budget the totals passed, if any. */
@@ -76,27 +92,37 @@ export class UsageMeter {
     return this.budget.maxCostUsd !== undefined && this.current.costUsd === null && tokenSum(this.current) > 0;
   }
 
-  private compute(): MeterTotals {
-    if (this.final) {
-      const model = this.final.model ?? this.lastModel();
-      const cost = this.final.cost ?? { usd: estimateCostUsd(model, this.final.tokens), source: 'estimated' as CostSource };
-      return withModel({ ...this.final.tokens, costUsd: cost.usd, costSource: cost.source }, model);
-    }
-    let tokens = ZERO_TOKENS;
-    let cost: number | null = 0;
-    for (const call of this.calls.values()) {
-      tokens = addTokens(tokens, call.tokens);
-      const callCost = tokenSum(call.tokens) === 0 ? 0 : estimateCostUsd(call.model ?? this.askedModel, call.tokens);
-      cost = cost === null || callCost === null ? null : cost + callCost;
-    }
-    return withModel({ ...tokens, costUsd: cost, costSource: 'estimated' }, this.lastModel());
+  private removeCall(call: { tokens: TokenUsage; cost: number | null }): void {
+    const t = this.callTokens;
+    this.callTokens = {
+      inputTokens: t.inputTokens - call.tokens.inputTokens,
+      outputTokens: t.outputTokens - call.tokens.outputTokens,
+      cacheReadTokens: t.cacheReadTokens - call.tokens.cacheReadTokens,
+      cacheWriteTokens: t.cacheWriteTokens - call.tokens.cacheWriteTokens,
+    };
+    if (call.cost === null) this.unpricedCalls--;
+    else this.callCost -= call.cost;
   }
 
-  private lastModel(): string | undefined {
-    let model = this.askedModel;
-    for (const call of this.calls.values()) model = call.model ?? model;
-    return model;
+  private compute(): MeterTotals {
+    const model = this.lastCallModel ?? this.askedModel;
+    if (this.final) {
+      const finalModel = this.final.model ?? model;
+      const cost = this.final.cost ?? { usd: estimateCostUsd(finalModel, this.final.tokens), source: 'estimated' as CostSource };
+      return withModel({ ...this.final.tokens, costUsd: cost.usd, costSource: cost.source }, finalModel);
+    }
+    const cost = this.unpricedCalls > 0 ? null : Math.max(0, this.callCost);
+    return withModel({ ...this.callTokens, costUsd: cost, costSource: 'estimated' }, model);
   }
+}
+
+function sameTokens(a: TokenUsage, b: TokenUsage): boolean {
+  return a.inputTokens === b.inputTokens && a.outputTokens === b.outputTokens
+    && a.cacheReadTokens === b.cacheReadTokens && a.cacheWriteTokens === b.cacheWriteTokens;
+}
+
+function sameTotals(a: MeterTotals, b: MeterTotals): boolean {
+  return sameTokens(a, b) && a.costUsd === b.costUsd && a.costSource === b.costSource && a.model === b.model;
 }
 
 function withModel(totals: UsageTotals, model: string | undefined): MeterTotals {
