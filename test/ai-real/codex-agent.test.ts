@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'vitest';
 import { aiRealCanRun } from './harness/availability.js';
-import { authFailure, CASES, emergencyStop, interrupted, rateLimited, resumedSession, toolCallAndResult } from './harness/agent-cases.js';
+import { authFailure, budgetStop, CASES, emergencyStop, interrupted, rateLimited, resumedSession, toolCallAndResult } from './harness/agent-cases.js';
 
 const runs = aiRealCanRun('test/ai-real/codex-agent', ['codex']);
 const c = CASES.codex;
@@ -17,4 +17,5 @@ describe.runIf(runs)('codex as an Onsembl agent, end to end', { timeout: 120_000
   test('an emergency stop ends the run the same way', () => emergencyStop(c));
   test('an auth failure (HTTP 401) fails the command as not logged in', () => authFailure(c));
   test('a rate limit (HTTP 429) fails the command as rate limited', () => rateLimited(c));
+  test('maxTokens passed by the final usage: the run completes with a warning (usage comes only at the end)', () => budgetStop(c));
 });
