@@ -1,6 +1,7 @@
 import type {
-  AgentInfo, CommandListResponse, CommandStatus, HistoryCommand, OutputPageResponse,
+  AgentInfo, AuditListResponse, CommandListResponse, CommandStatus, HistoryCommand, OutputPageResponse,
 } from '@onsembl/protocol';
+import { Limits } from '@onsembl/protocol';
 import type { OutputGap } from './types.js';
 
 /** Shapes of the REST API come from the protocol package, like every message. */
@@ -10,16 +11,8 @@ export type HistoryChunk = OutputPageResponse['chunks'][number];
 /** `GET /api/commands/:id/output?format=json`. */
 export type OutputPage = OutputPageResponse;
 
-export interface AuditEntry {
-  id: number;
-  at: number;
-  actor: string;
-  role: 'dashboard' | 'agent' | 'anonymous';
-  action: string;
-  target?: string;
-  detail?: Record<string, unknown>;
-  remote?: string;
-}
+/** One entry of `GET /api/audit`. */
+export type AuditEntry = AuditListResponse['entries'][number];
 
 /** Where the next page of a listing starts: the server's opaque `next`, passed back as is. */
 export type CommandCursor = string;
@@ -180,7 +173,7 @@ export class HistoryApi {
     for (;;) {
       const want = nextSequence - 1 - after;
       if (want <= 0) break;
-      const page = await this.outputChunks(commandId, { after, limit: Math.min(10_000, want), ...(options.signal ? { signal: options.signal } : {}) });
+      const page = await this.outputChunks(commandId, { after, limit: Math.min(Limits.outputPageMaxChunks, want), ...(options.signal ? { signal: options.signal } : {}) });
       for (const chunk of page.chunks) if (chunk.sequence >= fromSequence && chunk.sequence < nextSequence) found.set(chunk.sequence, chunk);
       const newest = page.chunks.at(-1)?.sequence;
       if (newest !== undefined && newest > after) {
@@ -203,7 +196,7 @@ export class HistoryApi {
       const value = query[key];
       if (value !== undefined && value !== '') params.set(key, String(value));
     }
-    return (await this.#json<{ entries: AuditEntry[] }>(`/api/audit?${params}`)).entries;
+    return (await this.#json<AuditListResponse>(`/api/audit?${params}`)).entries;
   }
 
   async #json<T>(path: string, signal?: AbortSignal): Promise<T> {

@@ -1,3 +1,4 @@
+import { Endpoint } from '@onsembl/protocol';
 /**
  * The slice of the WebSocket API the client uses. Browsers' `WebSocket` and the `ws` package's
  * `WebSocket` both fit, so the implementation is injected rather than imported.
@@ -37,7 +38,7 @@ export function socketUrl(base: string, token: string, mode: AuthMode): string {
 }
 
 /** The dashboard endpoint for a page served by the Onsembl server (http→ws, https→wss). */
-export function dashboardUrlFor(location: { protocol: string; host: string }, path = '/ws/dashboard'): string {
+export function dashboardUrlFor(location: { protocol: string; host: string }, path: string = Endpoint.dashboard): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}${path}`;
 }

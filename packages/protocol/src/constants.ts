@@ -91,6 +91,8 @@ export const Limits = {
    * in send buffers, past which it is closed with CloseCode.tooSlow to reconnect and resume.
    */
   dashboardCloseBuffers: 20,
+  /** Most chunks one page of `GET /api/commands/:id/output?format=json` holds (its `limit`). */
+  outputPageMaxChunks: 10_000,
   /** Per-agent queue capacity; beyond it command:request gets QUEUE_FULL. */
   queueCapacity: 100,
   /** Field limits (INVALID_MESSAGE beyond them). */

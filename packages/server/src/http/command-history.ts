@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import {
-  CommandStatus, FINAL_COMMAND_STATUSES, type CommandListResponse, type HistoryCommand, type OutputPageResponse,
+  CommandStatus, FINAL_COMMAND_STATUSES, Limits, type CommandListResponse, type HistoryCommand, type OutputPageResponse,
 } from '@onsembl/protocol';
 import { usageTotals } from '../core/command-status.js';
 import type { CommandFilter, CommandRecord, Store } from '../ports/store.js';
@@ -87,7 +87,7 @@ export async function getOutput(store: Store, id: string, url: URL, res: ServerR
   const after = intParam(url, 'after') ?? 0;
   const finished = FINAL_COMMAND_STATUSES.has(command.status);
   if (url.searchParams.get('format') === 'json') {
-    const limit = intParam(url, 'limit', 1, 10_000) ?? PAGE;
+    const limit = intParam(url, 'limit', 1, Limits.outputPageMaxChunks) ?? PAGE;
     const chunks = await store.readOutput(id, after, limit);
     const last = chunks.at(-1)?.sequence ?? after;
     const stored = await store.lastOutputSequence(id);

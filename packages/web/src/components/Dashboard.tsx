@@ -1,3 +1,4 @@
+import { AgentStatus } from '@onsembl/protocol';
 import { useEffect, useMemo, useState } from 'react';
 import { clearToken, saveToken } from '../auth/token-storage.js';
 import { useDashboardState } from '../state/hooks.js';
@@ -46,7 +47,7 @@ export function Dashboard({ token, onSignOut }: Props) {
         session={session}
         view={route.view}
         connection={connection}
-        running={agents.filter((a) => a.status === 'busy').length}
+        running={agents.filter((a) => a.status === AgentStatus.busy).length}
         queued={Object.values(state.queues).reduce((sum, queue) => sum + queue.length, 0)}
         onSignOut={onSignOut}
         onRenewToken={() => setRenewing(true)}

@@ -1,6 +1,7 @@
 import type {
   AgentInfo, CommandStatusPayload, ConnectionStatus, EmergencyStopEvent, HistoryCommand, QueueEntry, QueueUpdate,
 } from '@onsembl/client';
+import { FINAL_COMMAND_STATUSES } from '@onsembl/protocol';
 
 /** What the dashboard knows about one command, merged from every `command:status` it saw. */
 export interface CommandView {
@@ -154,11 +155,9 @@ function seed(state: DashboardState, records: readonly HistoryCommand[]): Dashbo
   return { ...state, commands, recent: ids.slice(0, HISTORY_LIMIT) };
 }
 
-const LIVE = new Set(['queued', 'running']);
-
 function dropLive(state: DashboardState): DashboardState {
   const commands: Record<string, CommandView> = {};
-  for (const [id, view] of Object.entries(state.commands)) if (!LIVE.has(view.status)) commands[id] = view;
+  for (const [id, view] of Object.entries(state.commands)) if (FINAL_COMMAND_STATUSES.has(view.status)) commands[id] = view;
   return { ...state, queues: {}, commands, recent: state.recent.filter((id) => id in commands) };
 }
 

@@ -1,4 +1,5 @@
 import type { OnsemblClient } from '@onsembl/client';
+import { CommandStatus, ErrorCode } from '@onsembl/protocol';
 import { noticeFromServerError } from '../ui/notices.js';
 import { initialState, reduce, type DashboardAction, type DashboardState } from './dashboard-state.js';
 
@@ -19,7 +20,7 @@ export class DashboardStore {
       client.on('agent', (agent) => this.dispatch({ type: 'agent', agent })),
       client.on('status', (status) => {
         this.dispatch({ type: 'status', status, at: now() });
-        if (status.status === 'timeout') {
+        if (status.status === CommandStatus.timeout) {
           this.dispatch({
             type: 'notice',
             notice: { key: `COMMAND_TIMEOUT:${status.commandId}`, tone: 'error', title: 'A command ran past its timeout and was stopped', detail: status.command ?? status.commandId },
@@ -30,7 +31,7 @@ export class DashboardStore {
       client.on('reset', () => this.dispatch({ type: 'reset' })),
       client.on('emergency', (event) => this.dispatch({ type: 'emergency', event, at: now() })),
       // AUTH_FAILED has its own sign-in prompt; a toast would only repeat it.
-      client.on('serverError', (error) => error.code !== 'AUTH_FAILED' && this.dispatch({ type: 'notice', notice: noticeFromServerError(error) })),
+      client.on('serverError', (error) => error.code !== ErrorCode.AUTH_FAILED && this.dispatch({ type: 'notice', notice: noticeFromServerError(error) })),
     ];
   }
 

@@ -1,10 +1,9 @@
 import { OnsemblClient, dashboardUrlFor, type HistoryApi } from '@onsembl/client';
+import { FINAL_COMMAND_STATUSES } from '@onsembl/protocol';
 import { watchAttention, type AttentionKeeper } from '../alerts/attention.js';
 import { TerminalRegistry } from '../terminal/terminal-registry.js';
 import { HISTORY_LIMIT } from './dashboard-state.js';
 import { DashboardStore } from './dashboard-store.js';
-
-const FINISHED = ['completed', 'failed', 'cancelled', 'timeout'] as const;
 
 /** Everything one signed-in dashboard needs: the client, its state, and the terminals. */
 export interface Session {
@@ -45,7 +44,7 @@ export function createSession(token: string): Session {
   // the store, so the side History survives reloads and resets.
   const seed = client.on('connected', ({ resumed }) => {
     if (resumed) return;
-    history.commands({ status: FINISHED, limit: HISTORY_LIMIT }).then(
+    history.commands({ status: [...FINAL_COMMAND_STATUSES], limit: HISTORY_LIMIT }).then(
       (page) => store.dispatch({ type: 'seed', commands: page.commands }),
       () => undefined, // the live view works without it; the History view reports API errors
     );

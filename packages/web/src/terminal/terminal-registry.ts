@@ -1,9 +1,9 @@
 import type { CommandStatusPayload, HistoryChunk, OnsemblClient } from '@onsembl/client';
+import { FINAL_COMMAND_STATUSES } from '@onsembl/protocol';
 import { AgentTerminal, type UnfilledRange } from './agent-terminal.js';
 import { endLine, noteLine, shortId, startLine } from './lines.js';
 import { TerminalFeed, type Fetched, type MissingRange } from './terminal-feed.js';
 
-const FINAL = new Set(['completed', 'failed', 'cancelled', 'timeout']);
 /** A fill that takes longer than this gives up and offers "Load missing output" instead. */
 const FILL_TIMEOUT_MS = 15_000;
 const PAGE = 1_000;
@@ -131,7 +131,7 @@ export class TerminalRegistry {
   async #resync(commandId: string, agentId: string): Promise<void> {
     this.#feed(agentId).catchUp(commandId, agentId);
     const command = await this.client.history.command(commandId).catch(() => undefined);
-    if (!command || !FINAL.has(command.status) || this.#ended.has(commandId)) return;
+    if (!command || !FINAL_COMMAND_STATUSES.has(command.status) || this.#ended.has(commandId)) return;
     this.#ended.add(commandId);
     this.#feed(agentId).line(endLine({ ...command, commandId: command.id }));
   }
@@ -144,7 +144,7 @@ export class TerminalRegistry {
       if (!this.#seenQueued.has(status.commandId)) this.#feed(status.agentId).catchUp(status.commandId, status.agentId);
     }
     // A command cancelled while still queued never ran: no outcome line in the terminal.
-    if (FINAL.has(status.status) && this.#started.has(status.commandId) && !this.#ended.has(status.commandId)) {
+    if (FINAL_COMMAND_STATUSES.has(status.status) && this.#started.has(status.commandId) && !this.#ended.has(status.commandId)) {
       this.#ended.add(status.commandId);
       this.#feed(status.agentId).line(endLine(status));
     }

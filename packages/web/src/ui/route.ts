@@ -1,4 +1,4 @@
-import type { CommandStatus } from '@onsembl/protocol';
+import { CommandStatus, FINAL_COMMAND_STATUSES } from '@onsembl/protocol';
 import { useCallback, useEffect, useState } from 'react';
 
 /** What the history view shows: a search, filters, and the command opened (if any). */
@@ -13,7 +13,8 @@ export interface HistoryFilter {
 
 export type Route = { view: 'live' } | { view: 'history'; filter: HistoryFilter; commandId: string | null };
 
-export const ALL_STATUSES: readonly CommandStatus[] = ['completed', 'failed', 'cancelled', 'timeout', 'running', 'queued'];
+/** In the order the history filters show them: the final ones first. */
+export const ALL_STATUSES: readonly CommandStatus[] = [...FINAL_COMMAND_STATUSES, CommandStatus.running, CommandStatus.queued];
 export const NO_FILTER: HistoryFilter = { q: '', agentId: '', statuses: [] };
 
 /**

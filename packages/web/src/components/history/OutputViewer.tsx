@@ -1,4 +1,5 @@
 import type { HistoryCommand } from '@onsembl/client';
+import { FINAL_COMMAND_STATUSES } from '@onsembl/protocol';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Session } from '../../state/session.js';
 import { AgentTerminal } from '../../terminal/agent-terminal.js';
@@ -114,7 +115,7 @@ export function OutputViewer({ session, command }: { session: Session; command: 
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   };
 
-  const live = command.status === 'running' || command.status === 'queued';
+  const live = !FINAL_COMMAND_STATUSES.has(command.status);
   const lines = stats.lines + (stats.open ? 1 : 0);
   return (
     <div className="terminal-panel output-viewer" data-testid="output-viewer" data-state={loaded ? 'loaded' : 'loading'}>
