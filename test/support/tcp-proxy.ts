@@ -7,18 +7,35 @@ export interface TcpProxy extends AsyncDisposable {
   cut(): number;
   /** While blocked, connections are cut and new ones are dropped at once (the network is down). */
   setBlocked(blocked: boolean): void;
+  /**
+   * Until `restore()`: bytes on every connection are dropped and new connections are refused, as
+   * when the far side is unreachable; `silent` keeps new connections hanging instead of refused.
+   */
+  block(options?: { silent?: boolean }): void;
+  /** Undoes `block()`: existing connections carry bytes again, new ones are let through. */
+  restore(): void;
+  /**
+   * The connections open now stop carrying bytes for good, yet stay open (a peer that went silent,
+   * a half-dead link); new connections work normally. Returns how many were stalled.
+   */
+  stall(): number;
+  /** How many connections are open through the proxy now. */
+  readonly connections: number;
 }
 
-/** A loopback TCP proxy to cut connections without touching the processes on either side. */
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+/** A loopback TCP proxy to cut or stall connections without touching the processes on either side. */
+export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
-  let blocked = false;
+  const stalled = new WeakSet<Socket>();
+  let blocked: { silent: boolean } | undefined;
+  const held = new Set<Socket>();
   const server: Server = createServer((client) => {
     if (blocked) {
-      client.destroy();
+      if (blocked.silent) held.add(client.on('error', () => client.destroy()).on('close', () => held.delete(client)));
+      else client.destroy();
       return;
     }
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect(targetPort, targetHost);
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     const drop = () => {
@@ -28,8 +45,19 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Forwarded by hand (not pipe) so that block() can drop bytes while keeping both sockets open;
+    // with backpressure, as pipe would.
+    const forward = (from: Socket, to: Socket) => {
+      from.on('data', (d: Buffer) => {
+        if (blocked || stalled.has(from)) return;
+        if (!to.write(d)) {
+          from.pause();
+          to.once('drain', () => from.resume());
+        }
+      });
+    };
+    forward(client, upstream);
+    forward(upstream, client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const cut = (): number => {
@@ -45,11 +73,28 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     port: (server.address() as AddressInfo).port,
     cut,
     setBlocked(value: boolean) {
-      blocked = value;
+      blocked = value ? { silent: false } : undefined;
       if (value) cut();
+    },
+    block: (options = {}) => void (blocked = { silent: options.silent ?? false }),
+    stall: () => {
+      for (const [a, b] of pairs) {
+        stalled.add(a);
+        stalled.add(b);
+      }
+      return pairs.size;
+    },
+    restore: () => {
+      blocked = undefined;
+      for (const socket of held) socket.destroy();
+      held.clear();
+    },
+    get connections() {
+      return pairs.size;
     },
     async [Symbol.asyncDispose]() {
       cut();
+      for (const socket of held) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

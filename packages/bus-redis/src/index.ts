@@ -1,2 +1,1 @@
-// The Redis Bus (issue 13) is built here; the package exists so its dependency is locked once.
-export {};
+export { RedisBus, type RedisBusOptions } from './redis-bus.js';
