@@ -4,7 +4,7 @@
  * failure and a rate limit, and what it sends. These tests pin the format the agent runner parses;
  * when a version bump changes it, they say where.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { apis } from './fake-apis/index.js';
 import { aiRealCanRun } from './harness/availability.js';
@@ -44,6 +44,24 @@ describe.runIf(runs)(`claude ${pins.claude.version}, run directly against the fa
     expect(box.fake.main()).toHaveLength(2);
     expect(apis.anthropic.toolResults(box.fake.main()[1]?.body).join('')).toContain('hello.txt');
     expectOnlyKnownRequests(box.fake);
+  });
+
+  test('a file write (acceptEdits): a Write tool_use, its result, and the file on disk', async () => {
+    await using box = await startCliSandbox('claude');
+    const path = `${box.work}/notes.txt`;
+    box.fake.script({ kind: 'write', path, content: 'first line\nsecond line\n' }, { kind: 'answer', text: 'Written.' });
+    const cli = box.run(['-p', 'write notes', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits']);
+    expect((await cli.done).code).toBe(0);
+    const blocks = ofType(cli.events, 'assistant').flatMap((e) => (e.message as { content: Event[] }).content);
+    expect(blocks.find((b) => b.type === 'tool_use')).toMatchObject({ name: 'Write', input: { file_path: path, content: 'first line\nsecond line\n' } });
+    const user = ofType(cli.events, 'user').find((e) => (e.message as { content: Event[] }).content.some((b) => b.type === 'tool_result'));
+    // Unlike Bash's, Write's tool_result has no is_error field at all.
+    const result = (user?.message as { content: Event[] }).content[0];
+    expect(result).not.toHaveProperty('is_error');
+    expect(String(result?.content)).toContain('File created successfully');
+    // tool_use_result says what the tool did: a create, with the new content.
+    expect(user?.tool_use_result).toMatchObject({ type: 'create', filePath: path, content: 'first line\nsecond line\n' });
+    expect(readFileSync(path, 'utf8')).toBe('first line\nsecond line\n');
   });
 
   test('--resume continues the session: the second prompt reaches the API with the first exchange', async () => {

@@ -5,13 +5,14 @@
  */
 import { describe, test } from 'vitest';
 import { aiRealCanRun } from './harness/availability.js';
-import { authFailure, budgetStop, CASES, emergencyStop, interrupted, rateLimited, resumedSession, toolCallAndResult } from './harness/agent-cases.js';
+import { authFailure, budgetStop, CASES, emergencyStop, fileChange, interrupted, rateLimited, resumedSession, toolCallAndResult } from './harness/agent-cases.js';
 
 const runs = aiRealCanRun('test/ai-real/codex-agent', ['codex']);
 const c = CASES.codex;
 
 describe.runIf(runs)('codex as an Onsembl agent, end to end', { timeout: 120_000 }, () => {
   test('a prompt with one tool call and its result: terminal, trace on both dashboards, stored trace, REST usage', () => toolCallAndResult(c));
+  test('a file the CLI writes is a file_change event (with a diff where the stream gives the content)', () => fileChange(c));
   test('the next prompt resumes the session; newSession starts over', () => resumedSession(c));
   test('an interrupt stops the run mid-stream and leaves no process behind', () => interrupted(c));
   test('an emergency stop ends the run the same way', () => emergencyStop(c));

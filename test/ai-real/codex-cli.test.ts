@@ -4,7 +4,7 @@
  * failure and a rate limit, and what it sends. These tests pin the format the agent runner parses;
  * when a version bump changes it, they say where.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { apis } from './fake-apis/index.js';
 import { aiRealCanRun } from './harness/availability.js';
@@ -49,6 +49,18 @@ describe.runIf(runs)(`codex ${pins.codex.version}, run directly against the fake
     expect(box.fake.main()).toHaveLength(2);
     expect(apis.openai.toolResults(box.fake.main()[1]?.body).join('')).toContain('hello.txt');
     expectOnlyKnownRequests(box.fake);
+  });
+
+  test('a file write (workspace-write): apply_patch becomes a file_change item with paths only', async () => {
+    await using box = await startCliSandbox('codex');
+    const path = `${box.work}/notes.txt`;
+    box.fake.script({ kind: 'write', path, content: 'first line\nsecond line\n' }, { kind: 'answer', text: 'Written.' });
+    const cli = box.run(['exec', '--json', '--skip-git-repo-check', '--sandbox', 'workspace-write', 'write notes']);
+    expect((await cli.done).code).toBe(0);
+    const change = ofType(cli.events, 'item.completed').map((e) => e.item as Event).find((i) => i.type === 'file_change');
+    expect(change).toMatchObject({ changes: [{ path, kind: 'add' }], status: 'completed' });
+    expect(readFileSync(path, 'utf8')).toBe('first line\nsecond line\n');
+    expect(apis.openai.toolResults(box.fake.main()[1]?.body).join('')).toMatch(/notes\.txt/);
   });
 
   test('exec resume continues the thread: the second prompt reaches the API with the first exchange', async () => {

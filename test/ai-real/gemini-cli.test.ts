@@ -47,6 +47,18 @@ describe.runIf(runs)(`gemini ${pins.gemini.version}, run directly against the fa
     expectOnlyKnownRequests(box.fake);
   });
 
+  test('a file write (yolo): a write_file tool_use, its result, and the file on disk', async () => {
+    await using box = await startCliSandbox('gemini');
+    const path = `${box.work}/notes.txt`;
+    box.fake.script({ kind: 'write', path, content: 'first line\nsecond line\n' }, { kind: 'answer', text: 'Written.' });
+    const cli = run(box, 'write notes');
+    expect((await cli.done).code).toBe(0);
+    const use = ofType(cli.events, 'tool_use')[0];
+    expect(use).toMatchObject({ tool_name: 'write_file', parameters: { file_path: path, content: 'first line\nsecond line\n' } });
+    expect(ofType(cli.events, 'tool_result')[0]).toMatchObject({ tool_id: use?.tool_id, status: 'success' });
+    expect(readFileSync(path, 'utf8')).toBe('first line\nsecond line\n');
+  });
+
   test('--resume continues the session: the second prompt reaches the API with the first exchange', async () => {
     await using box = await startCliSandbox('gemini');
     box.fake.script({ kind: 'answer', text: 'First answer.' }, { kind: 'answer', text: 'Second answer.' });

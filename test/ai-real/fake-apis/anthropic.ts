@@ -28,13 +28,20 @@ const errorMessages: Record<number, string> = {
 function blocksOf(seq: number, reply: Exclude<FakeReply, { kind: 'error' }>): Block[] {
   const blocks: Block[] = [];
   if ('thinking' in reply && reply.thinking) blocks.push({ type: 'thinking', thinking: reply.thinking, signature: 'ZmFrZS1zaWduYXR1cmU=' });
-  if (reply.kind === 'tool') {
+  if (reply.kind === 'tool' || reply.kind === 'write') {
     if (reply.text) blocks.push({ type: 'text', text: reply.text });
-    blocks.push({ type: 'tool_use', id: `toolu_fake_${seq}`, name: 'Bash', input: { command: reply.command, description: 'Run the scripted command' } });
+    blocks.push({ type: 'tool_use', id: `toolu_fake_${seq}`, ...toolOf(reply) });
   } else {
     blocks.push({ type: 'text', text: textChunks(reply).join('') });
   }
   return blocks;
+}
+
+/** The tool a tool or write reply calls. */
+function toolOf(reply: Extract<FakeReply, { kind: 'tool' | 'write' }>): { name: string; input: Record<string, unknown> } {
+  return reply.kind === 'tool'
+    ? { name: 'Bash', input: { command: reply.command, description: 'Run the scripted command' } }
+    : { name: 'Write', input: { file_path: reply.path, content: reply.content } };
 }
 
 function usageJson(usage: FakeUsage) {
@@ -65,7 +72,8 @@ function streamMessage(call: FakeCall, model: string, reply: Exclude<FakeReply, 
     call.sse({ type: 'content_block_stop', index }, 'content_block_stop');
     index++;
   }
-  const chunks = reply.kind === 'tool' ? (reply.text ? [reply.text] : []) : textChunks(reply);
+  const calls = reply.kind === 'tool' || reply.kind === 'write';
+  const chunks = calls ? (reply.text ? [reply.text] : []) : textChunks(reply);
   if (chunks.length > 0) {
     call.sse({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }, 'content_block_start');
     for (const text of chunks) call.sse({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } }, 'content_block_delta');
@@ -73,9 +81,10 @@ function streamMessage(call: FakeCall, model: string, reply: Exclude<FakeReply, 
     call.sse({ type: 'content_block_stop', index }, 'content_block_stop');
     index++;
   }
-  if (reply.kind === 'tool') {
-    const input = JSON.stringify({ command: reply.command, description: 'Run the scripted command' });
-    call.sse({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: `toolu_fake_${call.record.seq}`, name: 'Bash', input: {} } }, 'content_block_start');
+  if (reply.kind === 'tool' || reply.kind === 'write') {
+    const tool = toolOf(reply);
+    const input = JSON.stringify(tool.input);
+    call.sse({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: `toolu_fake_${call.record.seq}`, name: tool.name, input: {} } }, 'content_block_start');
     // Input JSON in two pieces, as the real API splits it.
     const half = Math.floor(input.length / 2);
     call.sse({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: input.slice(0, half) } }, 'content_block_delta');
@@ -85,7 +94,7 @@ function streamMessage(call: FakeCall, model: string, reply: Exclude<FakeReply, 
   call.sse(
     {
       type: 'message_delta',
-      delta: { stop_reason: reply.kind === 'tool' ? 'tool_use' : 'end_turn', stop_sequence: null },
+      delta: { stop_reason: calls ? 'tool_use' : 'end_turn', stop_sequence: null },
       usage: { output_tokens: usage.outputTokens },
     },
     'message_delta',
@@ -121,7 +130,7 @@ async function messages(call: FakeCall) {
     role: 'assistant',
     model,
     content: blocksOf(call.record.seq, reply),
-    stop_reason: reply.kind === 'tool' ? 'tool_use' : 'end_turn',
+    stop_reason: reply.kind === 'tool' || reply.kind === 'write' ? 'tool_use' : 'end_turn',
     stop_sequence: null,
     usage: usageJson(reply.usage ?? DEFAULT_USAGE),
   });

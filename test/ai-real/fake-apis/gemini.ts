@@ -92,9 +92,13 @@ async function streamGenerate(call: FakeCall, model: string) {
   const emit = (data: object) => (sse ? call.sse(data) : chunks.push(data));
   if (sse) call.startSse();
   if ('thinking' in reply && reply.thinking) emit(chunk(model, seq, [{ text: reply.thinking, thought: true }]));
-  if (reply.kind === 'tool') {
+  if (reply.kind === 'tool' || reply.kind === 'write') {
     if (reply.text) emit(chunk(model, seq, [{ text: reply.text }]));
-    emit(chunk(model, seq, [{ functionCall: { name: 'run_shell_command', args: { command: reply.command, description: 'Run the scripted command' } } }], { usage }));
+    const functionCall =
+      reply.kind === 'tool'
+        ? { name: 'run_shell_command', args: { command: reply.command, description: 'Run the scripted command' } }
+        : { name: 'write_file', args: { file_path: reply.path, content: reply.content } };
+    emit(chunk(model, seq, [{ functionCall }], { usage }));
   } else {
     const texts = textChunks(reply);
     if (reply.kind === 'stall') {

@@ -58,7 +58,7 @@ async function responses(call: FakeCall) {
     output++;
   }
 
-  const texts = reply.kind === 'tool' ? (reply.text ? [reply.text] : []) : textChunks(reply);
+  const texts = reply.kind === 'tool' || reply.kind === 'write' ? (reply.text ? [reply.text] : []) : textChunks(reply);
   if (texts.length > 0) {
     const id = `msg_fake_${seq}`;
     event('response.output_item.added', { output_index: output, item: { type: 'message', id, role: 'assistant', status: 'in_progress', content: [] } });
@@ -88,6 +88,17 @@ async function responses(call: FakeCall) {
     event('response.output_item.done', { output_index: output, item: { type: 'function_call', id, call_id: callId, name: 'exec_command', arguments: args, status: 'completed' } });
   }
 
+  if (reply.kind === 'write') {
+    // apply_patch is a freeform ("custom") tool: its input is the patch text itself.
+    const id = `ctc_fake_${seq}`;
+    const callId = `call_fake_${seq}`;
+    const patch = ['*** Begin Patch', `*** Add File: ${reply.path}`, ...reply.content.replace(/\n$/, '').split('\n').map((line) => `+${line}`), '*** End Patch', ''].join('\n');
+    event('response.output_item.added', { output_index: output, item: { type: 'custom_tool_call', id, call_id: callId, name: 'apply_patch', input: '', status: 'in_progress' } });
+    event('response.custom_tool_call_input.delta', { item_id: id, output_index: output, delta: patch });
+    event('response.custom_tool_call_input.done', { item_id: id, output_index: output, input: patch });
+    event('response.output_item.done', { output_index: output, item: { type: 'custom_tool_call', id, call_id: callId, name: 'apply_patch', input: patch, status: 'completed' } });
+  }
+
   event('response.completed', {
     response: { id: responseId, object: 'response', status: 'completed', model, output: [], usage: usageJson(reply.usage ?? DEFAULT_USAGE) },
   });
@@ -111,7 +122,7 @@ export const openaiDialect: Dialect = {
 export function openaiToolResults(body: unknown): string[] {
   const out: string[] = [];
   for (const item of ((body ?? {}) as { input?: InputItem[] }).input ?? []) {
-    if (item.type !== 'function_call_output') continue;
+    if (item.type !== 'function_call_output' && item.type !== 'custom_tool_call_output') continue;
     out.push(typeof item.output === 'string' ? item.output : JSON.stringify(item.output));
   }
   return out;

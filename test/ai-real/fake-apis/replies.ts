@@ -22,6 +22,11 @@ export type FakeReply =
   /** A call of the CLI's shell tool (Bash / run_shell_command / exec_command) with this command line. */
   | { kind: 'tool'; command: string; text?: string; thinking?: string; usage?: FakeUsage }
   /**
+   * A call of the CLI's file-writing tool that creates `path` (absolute) with `content`: Claude's Write,
+   * Gemini's write_file, Codex's apply_patch (an "Add File" patch).
+   */
+  | { kind: 'write'; path: string; content: string; text?: string; usage?: FakeUsage }
+  /**
    * A slow stream: the first chunk of text, then nothing while the connection stays open, until the
    * client goes away or the fake closes. For interrupts.
    */

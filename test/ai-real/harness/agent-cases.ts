@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { estimateCostUsd } from '@onsembl/protocol';
 import { expect } from 'vitest';
 import { apis, type FakeReply } from '../fake-apis/index.js';
@@ -31,12 +32,16 @@ export interface CliCase {
   usageMidRun: boolean;
   /** Whether the stream carries the model's thinking (Gemini CLI's does not). */
   showsThinking: boolean;
+  /** Extra agent options that let the CLI write files headless. */
+  writeArgs: string[];
+  /** Whether the stream gives a file write's content, so the trace can carry a diff (Codex gives paths only). */
+  diffs: boolean;
 }
 
 export const CASES: Record<AiCli, CliCase> = {
-  claude: { cli: 'claude', agentArgs: [], toolName: 'Bash', costSource: 'reported', usageMidRun: true, showsThinking: true },
-  gemini: { cli: 'gemini', agentArgs: ['--permission-mode', 'yolo', '--model', 'gemini-2.5-flash'], model: 'gemini-2.5-flash', toolName: 'run_shell_command', costSource: 'estimated', usageMidRun: false, showsThinking: false },
-  codex: { cli: 'codex', agentArgs: ['--model', 'gpt-5.5'], model: 'gpt-5.5', toolName: 'shell', costSource: 'estimated', usageMidRun: false, showsThinking: true },
+  claude: { cli: 'claude', agentArgs: [], toolName: 'Bash', costSource: 'reported', usageMidRun: true, showsThinking: true, writeArgs: ['--permission-mode', 'acceptEdits'], diffs: true },
+  gemini: { cli: 'gemini', agentArgs: ['--permission-mode', 'yolo', '--model', 'gemini-2.5-flash'], model: 'gemini-2.5-flash', toolName: 'run_shell_command', costSource: 'estimated', usageMidRun: false, showsThinking: false, writeArgs: [], diffs: true },
+  codex: { cli: 'codex', agentArgs: ['--model', 'gpt-5.5'], model: 'gpt-5.5', toolName: 'shell', costSource: 'estimated', usageMidRun: false, showsThinking: true, writeArgs: ['--permission-mode', 'workspace-write'], diffs: false },
 };
 
 export const TOOL_USAGE = { inputTokens: 1200, outputTokens: 30, cacheReadTokens: 800 };
@@ -46,8 +51,8 @@ const TOOL_THEN_ANSWER: FakeReply[] = [
   { kind: 'answer', text: ['The folder has ', 'README.md and hello.txt.'], usage: ANSWER_USAGE },
 ];
 
-export function stack(c: CliCase): Promise<AiStack> {
-  return startAiStack(c.cli, { agentArgs: c.agentArgs });
+export function stack(c: CliCase, extraArgs: string[] = []): Promise<AiStack> {
+  return startAiStack(c.cli, { agentArgs: [...c.agentArgs, ...extraArgs] });
 }
 
 const kinds = (trace: Trace) => trace.map((t) => t.event.kind);
@@ -133,6 +138,25 @@ export async function toolCallAndResult(c: CliCase) {
   expect(apis[apiOf[c.cli]].toolResults(s.box.fake.main()[1]?.body).join('')).toContain('hello.txt');
   expect(s.box.fake.unknown()).toEqual([]);
   await expectNothingLeft(s);
+}
+
+export async function fileChange(c: CliCase) {
+  await using s = await stack(c, c.writeArgs);
+  const path = `${s.box.work}/notes.txt`;
+  s.box.fake.script({ kind: 'write', path, content: 'first line\nsecond line\n' }, { kind: 'answer', text: 'Written.' });
+  const run = await s.prompt('write the notes');
+  expect(run.final.payload, s.agentLog()).toMatchObject({ status: 'completed', stopReason: 'completed' });
+  expect(readFileSync(path, 'utf8')).toBe('first line\nsecond line\n');
+  const trace = await expectTraceEverywhere(s, run);
+  const change = lastOf(trace, 'file_change');
+  expect(change).toMatchObject({ path, change: 'add' });
+  if (c.diffs) {
+    expect(String(change?.diff)).toContain('+first line');
+    expect(String(change?.diff)).toContain('+second line');
+  } else {
+    expect(change).not.toHaveProperty('diff');
+  }
+  expect(plain(terminalText(run))).toContain('notes.txt');
 }
 
 export async function resumedSession(c: CliCase) {
