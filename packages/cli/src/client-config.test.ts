@@ -57,6 +57,17 @@ describe('client config: flags > environment > config file', () => {
     expect(() => resolveClientConfig({ token: 'a', tokenFile: loose }, env)).toThrow('not both');
   });
 
+  it('reads the CA named by --ca or by the file (relative to it), and refuses a missing or non-PEM one', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    file('ca.pem', pem);
+    const config = file('c.yaml', 'token: t\nca: ca.pem\n');
+    expect(resolveClientConfig({ config }, env).ca?.toString()).toBe(pem);
+    expect(resolveClientConfig({ token: 't', ca: join(dir, 'ca.pem') }, env).ca?.toString()).toBe(pem);
+    expect(resolveClientConfig({ token: 't' }, env).ca).toBeUndefined();
+    expect(() => resolveClientConfig({ token: 't', ca: join(dir, 'none.pem') }, env)).toThrow('cannot read the CA certificate');
+    expect(() => resolveClientConfig({ token: 't', ca: file('junk.pem', 'junk') }, env)).toThrow('holds no PEM certificate');
+  });
+
   it('turns any server address into the dashboard endpoint, keeping a proxy prefix', () => {
     expect(dashboardUrlOf('ws://h:3001', 'x')).toBe('ws://h:3001/ws/dashboard');
     expect(dashboardUrlOf('https://h/onsembl/', 'x')).toBe('wss://h/onsembl/ws/dashboard');

@@ -13,11 +13,13 @@ export interface ClientConfigFlags {
   url?: string;
   token?: string;
   tokenFile?: string;
+  /** PEM file of a private CA to trust for wss:// and https://. */
+  ca?: string;
   config?: string;
 }
 
 /** Keys a client config file may hold (JSON or YAML: the `yaml` library reads both). */
-export const CLIENT_CONFIG_KEYS = ['url', 'token', 'tokenFile'] as const;
+export const CLIENT_CONFIG_KEYS = ['url', 'token', 'tokenFile', 'ca'] as const;
 export type ClientConfigKey = (typeof CLIENT_CONFIG_KEYS)[number];
 export type ClientConfigFile = Partial<Record<ClientConfigKey, string>>;
 
@@ -34,6 +36,8 @@ export interface ClientConfig {
   /** The dashboard WebSocket endpoint, e.g. `ws://127.0.0.1:3001/ws/dashboard`. */
   dashboardUrl: string;
   token: string;
+  /** The private CA's certificate(s), when one is configured; otherwise the system's CAs are trusted. */
+  ca?: Buffer;
   /** Where the URL and the token came from, for error messages (never the token itself). */
   urlSource: string;
   tokenSource: string;
@@ -182,5 +186,18 @@ export function resolveClientConfig(flags: ClientConfigFlags, env: NodeJS.Proces
         `(${file?.path ?? defaultClientConfigPath(env)}); make one with: onsembl token --role dashboard`,
     );
   }
-  return { dashboardUrl: dashboardUrlOf(urlRaw, urlSource), token, urlSource, tokenSource, warnings };
+  const caPath = flags.ca ? resolve(flags.ca) : file && fromFile('ca') ? resolve(dirname(file.path), fromFile('ca') as string) : undefined;
+  const ca = caPath === undefined ? undefined : readCa(caPath, flags.ca ? '--ca' : `"ca" in ${file?.path}`);
+  return { dashboardUrl: dashboardUrlOf(urlRaw, urlSource), token, urlSource, tokenSource, warnings, ...(ca ? { ca } : {}) };
+}
+
+function readCa(path: string, source: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (error) {
+    throw new ClientConfigError(`cannot read the CA certificate ${path} (${source}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!pem.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new ClientConfigError(`${path} (${source}) holds no PEM certificate`);
+  return pem;
 }

@@ -84,8 +84,9 @@ export interface HistoryApiOptions {
 
 /** A refused or failed API request: `status` is the HTTP status (0 when the request never got an answer). */
 export class HistoryApiError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
+  /** `cause`: what failed underneath when there was no answer (e.g. a refused certificate). */
+  constructor(readonly status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'HistoryApiError';
   }
 }
@@ -210,7 +211,7 @@ export class HistoryApi {
       res = await this.#fetch(`${this.baseUrl}${path}`, { headers: { Authorization: `Bearer ${this.#token()}` }, ...(signal ? { signal } : {}) });
     } catch (error) {
       if ((error as { name?: string }).name === 'AbortError') throw error;
-      throw new HistoryApiError(0, `cannot reach ${this.baseUrl}: ${(error as Error).message}`);
+      throw new HistoryApiError(0, `cannot reach ${this.baseUrl}: ${(error as Error).message}`, { cause: error });
     }
     if (!res.ok) {
       let message = `${res.status} ${res.statusText}`.trim();

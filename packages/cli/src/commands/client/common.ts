@@ -2,6 +2,7 @@ import type { Command, CommanderError } from 'commander';
 import { ClientError, HistoryApiError, ProtocolError } from '@onsembl/client';
 import { ErrorCode } from '@onsembl/protocol';
 import { ClientConfigError, resolveClientConfig, type ClientConfig, type ClientConfigFlags } from '../../client-config.js';
+import { certificateRefusal } from './connect.js';
 import { CliError, EXIT_CODE_HELP, ExitCode } from './exit-codes.js';
 import { exitWith } from './terminal.js';
 
@@ -11,6 +12,7 @@ export function withConnectionFlags(cmd: Command): Command {
     .option('--url <url>', 'server address, e.g. ws://127.0.0.1:3001 or https://onsembl.example (default: $ONSEMBL_URL, the config file, ws://127.0.0.1:3001)')
     .option('--token-file <file>', 'file holding a dashboard token (default: $ONSEMBL_TOKEN_FILE, $ONSEMBL_TOKEN, the config file)')
     .option('--token <jwt>', 'dashboard token on the command line (visible in `ps`: prefer --token-file)')
+    .option('--ca <file>', 'PEM certificate of a private CA to trust for wss:// and https:// (default: the system CAs; config file key: ca)')
     .option('--config <file>', 'client config file, JSON or YAML with url, tokenFile, token (default: $ONSEMBL_CONFIG, ~/.config/onsembl/client.yaml)')
     .addHelpText('after', EXIT_CODE_HELP)
     // Usage errors of these commands exit 64, apart from any exit code the remote command may have.
@@ -42,6 +44,8 @@ export function describeFailure(error: unknown): { code: number; message: string
   if (error instanceof ProtocolError) return { code: PROTOCOL_EXIT[error.code] ?? ExitCode.software, message: `${error.code}: ${error.message}` };
   if (error instanceof ClientError) return { code: ExitCode.unavailable, message: error.message };
   if (error instanceof HistoryApiError) {
+    const certificate = certificateRefusal(error);
+    if (certificate) return { code: ExitCode.tlsRefused, message: certificate };
     const code = error.status === 401 ? ExitCode.authFailed : error.status === 404 ? ExitCode.notFound : error.status === 0 ? ExitCode.unavailable : ExitCode.software;
     return { code, message: `the REST API answered ${error.status || 'nothing'}: ${error.message}` };
   }

@@ -23,6 +23,8 @@ export const ExitCode = {
   unavailable: 75,
   /** The token was refused (AUTH_FAILED, HTTP 401). */
   authFailed: 77,
+  /** The server's TLS certificate was refused (not trusted, another host name, expired): give --ca, or fix the URL. */
+  tlsRefused: 78,
   /** The command ran past its timeout. */
   timeout: 124,
   /** The command ended without an exit code: refused by the agent's policy, could not start, lost with its agent. */
@@ -45,7 +47,8 @@ Exit codes:
   66       (logs) no command with that id
   69       agent offline: none online, or the named agent is unknown or offline
   75       server unreachable, connection lost for too long, queue full or rate limited
-  77       authentication failed: the token was refused (a dashboard-role token is needed)`;
+  77       authentication failed: the token was refused (a dashboard-role token is needed)
+  78       the server's TLS certificate was refused (untrusted issuer, another host name, expired): --ca FILE`;
 
 /** How a finished command maps onto this process's exit code. */
 export function exitCodeOf(final: Pick<CommandStatusPayload, 'status' | 'exitCode' | 'signal'>): number {
