@@ -7,4 +7,6 @@ export interface AgentCommandOutbox {
   /** The socket's send buffer has room; when false, hold output until `drain`. */
   readonly writable: boolean;
   send(message: AgentToServerMessage): void;
+  /** A message already serialised (trace events are serialised once, when they are made). */
+  sendText(text: string): void;
 }

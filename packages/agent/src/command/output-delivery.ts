@@ -1,4 +1,4 @@
-import { toServerFromAgent, type AgentToServerPayloads } from '@onsembl/protocol';
+import { PROTOCOL_VERSION, toServerFromAgent, type AgentToServerPayloads } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import type { UnackedOutput } from '../output/unacked-output.js';
 import type { UnackedTrace } from '../output/unacked-trace.js';
@@ -37,6 +37,7 @@ export class OutputDelivery {
   private traceSentThrough = 0;
   private exitSent = false;
   private held = false;
+  private commandIdJson: string | undefined;
 
   constructor(
     private readonly commandId: string,
@@ -68,7 +69,7 @@ export class OutputDelivery {
       for (;;) {
         const sequence = Math.max(this.traceSentThrough, trace.ackedThrough) + 1;
         if (sequence > trace.lastSequence || !this.outbox.writable) break;
-        this.outbox.send(toServerFromAgent('trace:event', { commandId: this.commandId, sequence, event: trace.get(sequence) }));
+        this.outbox.sendText(this.traceText(sequence, trace.json(sequence)));
         this.traceSentThrough = sequence;
       }
       const allSent = this.sentThrough >= output.lastSequence && this.traceSentThrough >= trace.lastSequence;
@@ -98,6 +99,12 @@ export class OutputDelivery {
     const { output, trace } = this.source;
     const state = { lastSequence: output.lastSequence, unackedBytes: output.unackedBytes, unackedTrace: trace.unackedCount };
     this.logger.debug(state, held ? 'server not keeping up: holding command output' : 'server caught up: reading command output again');
+  }
+
+  /** A trace:event message around the event's JSON text, which was serialised once when it was made. */
+  private traceText(sequence: number, eventJson: string): string {
+    this.commandIdJson ??= JSON.stringify(this.commandId);
+    return `{"version":"${PROTOCOL_VERSION}","type":"trace:event","timestamp":${Date.now()},"payload":{"commandId":${this.commandIdJson},"sequence":${sequence},"event":${eventJson}}}`;
   }
 
   private readChunk(sequence: number): string {

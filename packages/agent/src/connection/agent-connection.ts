@@ -52,6 +52,7 @@ export class AgentConnection implements AgentCommandOutbox {
   private socket: WebSocket | undefined;
   private registered = false;
   private congested = false;
+  private corked = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private upgradeStatus: number | undefined;
@@ -83,11 +84,32 @@ export class AgentConnection implements AgentCommandOutbox {
   }
 
   send(message: AgentToServerMessage): void {
+    this.sendText(JSON.stringify(message));
+  }
+
+  sendText(text: string): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
-    const text = JSON.stringify(message);
+    this.corkForThisTick(socket);
     socket.send(text, { compress: shouldCompress(Buffer.byteLength(text)) }, () => this.afterSend(socket));
     if (socket.bufferedAmount > SEND_BUFFER_HIGH_BYTES) this.congested = true;
+  }
+
+  /**
+   * Messages sent in one tick leave in one write: an AI run's read of the CLI's output makes a
+   * hundred small trace events at once, and a write per message would cost a system call each.
+   * Uses ws's internal `_socket` (the net.Socket); without it, messages go out one by one.
+   */
+  private corkForThisTick(socket: WebSocket): void {
+    if (this.corked) return;
+    const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!raw || typeof raw.cork !== 'function') return;
+    raw.cork();
+    this.corked = true;
+    process.nextTick(() => {
+      this.corked = false;
+      raw.uncork();
+    });
   }
 
   /** Stops reconnecting and closes the socket gracefully (what was sent before still goes out). */

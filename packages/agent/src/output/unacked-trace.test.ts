@@ -34,3 +34,23 @@ describe('UnackedTrace', () => {
     expect(byBytes.full).toBe(false);
   });
 });
+
+describe('UnackedTrace over a long run', () => {
+  it('keeps numbering and lookups right across many acknowledgements (its front is compacted now and then)', () => {
+    const trace = new UnackedTrace();
+    let acked = 0;
+    for (let i = 1; i <= 20_000; i++) {
+      trace.append(message(`m${i}`));
+      if (i % 7 === 0) {
+        acked = i - 3;
+        trace.acknowledge(acked);
+      }
+    }
+    expect(trace.ackedThrough).toBe(acked);
+    expect(trace.unackedCount).toBe(20_000 - acked);
+    for (let s = acked + 1; s <= 20_000; s++) expect(trace.get(s)).toEqual(message(`m${s}`));
+    expect(trace.json(20_000)).toBe(JSON.stringify(message('m20000')));
+    trace.acknowledge(20_000);
+    expect(trace.unackedBytes).toBe(0);
+  });
+});
