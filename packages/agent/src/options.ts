@@ -42,7 +42,7 @@ export interface AgentOptions {
   /** Defaults from Timings; the server's connection:ack values override them. */
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
-  /** Reconnect delays, ±20 % jitter, the last repeating forever (default Reconnect.delaysMs). */
+  /** Reconnect delays, ±20 % jitter (capped at the longest delay), the last repeating forever (default Reconnect.delaysMs). */
   reconnectDelaysMs?: readonly number[];
   /** Interrupt escalation step: SIGINT, SIGTERM after this, SIGKILL after this again. */
   interruptGraceMs?: number;

@@ -1,12 +1,11 @@
+import type { Clock } from '@onsembl/protocol';
+
 /**
- * Time as the client sees it. Injected so tests can drive the reconnect schedule and heartbeats with
- * fake timers; the default looks the globals up at call time, so `vi.useFakeTimers()` also works.
+ * Time as the client sees it (the protocol's Clock, which its HeartbeatMonitor takes). Injected so
+ * tests can drive the reconnect schedule and heartbeats with fake timers; the default looks the
+ * globals up at call time, so `vi.useFakeTimers()` also works.
  */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { Clock };
 
 export const systemClock: Clock = {
   now: () => Date.now(),

@@ -1,11 +1,10 @@
 import {
-  CloseCode, ErrorCode, toServerFromDashboard, type DashboardToServerPayloads, type DashboardToServerType,
+  CloseCode, ErrorCode, HeartbeatMonitor, toServerFromDashboard, type DashboardToServerPayloads, type DashboardToServerType,
   type Position, type ServerToDashboardMessage,
 } from '@onsembl/protocol';
 import { retryDelayMs, type ReconnectPolicy } from './backoff.js';
 import { Timer, type Clock } from './clock.js';
 import { ClientError } from './errors.js';
-import { HeartbeatMonitor } from './heartbeat.js';
 import { parseIncoming } from './parse.js';
 import { SOCKET_OPEN, socketUrl, type AuthMode, type SocketEvent, type WebSocketConstructor, type WebSocketLike } from './socket.js';
 import { ConnectionState, type ConnectionAck, type ConnectionStatus, type DisconnectReason } from './types.js';

@@ -1,13 +1,12 @@
+import { performance } from 'node:perf_hooks';
 import {
-  certificateProblem, CloseCode, ErrorCode, Limits, parseServerToAgentMessage, shouldCompress, toServerFromAgent,
-  type AgentToServerMessage, type ServerToAgentMessage, type ServerToAgentPayloads,
+  certificateProblem, CloseCode, ErrorCode, HeartbeatMonitor, Limits, parseServerToAgentMessage, reconnectDelayMs, shouldCompress, toServerFromAgent,
+  type AgentToServerMessage, type Clock, type ReconnectSchedule, type ServerToAgentMessage, type ServerToAgentPayloads,
 } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { AgentCommandOutbox } from '../command/command-outbox.js';
-import { reconnectDelayMs } from './backoff.js';
 import { AgentFatalError } from './fatal-error.js';
-import { Heartbeat } from './heartbeat.js';
 
 export type ConnectionAck = ServerToAgentPayloads['connection:ack'];
 /** Everything but connection:ack and heartbeat, which the connection handles itself. */
@@ -42,6 +41,12 @@ const SEND_BUFFER_HIGH_BYTES = 512 * 1024;
 const SEND_BUFFER_LOW_BYTES = 128 * 1024;
 /** How long a graceful close may take before the socket is dropped. */
 const CLOSE_WAIT_MS = 2_000;
+/** Node's timers, and a monotonic clock: silence is measured even if the wall clock jumps. */
+const NODE_CLOCK: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 /**
  * The agent's one connection to the server, kept alive forever: registers on every open socket,
@@ -57,7 +62,8 @@ export class AgentConnection implements AgentCommandOutbox {
   private retryTimer: NodeJS.Timeout | undefined;
   private upgradeStatus: number | undefined;
   private state: 'running' | 'stopped' | 'fatal' = 'running';
-  private readonly heartbeat: Heartbeat;
+  private readonly heartbeat: HeartbeatMonitor;
+  private readonly reconnectSchedule: ReconnectSchedule;
   private readonly logger: Logger;
 
   constructor(
@@ -65,10 +71,16 @@ export class AgentConnection implements AgentCommandOutbox {
     private readonly handlers: ConnectionHandlers,
   ) {
     this.logger = settings.logger;
-    this.heartbeat = new Heartbeat(
-      (sequence) => this.send(toServerFromAgent('heartbeat', { sequence })),
-      (silentForMs) => this.onSilence(silentForMs),
-    );
+    this.heartbeat = new HeartbeatMonitor(NODE_CLOCK, {
+      beat: (sequence) => this.send(toServerFromAgent('heartbeat', { sequence })),
+      dead: (silentForMs) => this.onSilence(Math.round(silentForMs)),
+    });
+    // The last delay repeats; no delay exceeds the longest, jitter included (spec: "30s (max)").
+    this.reconnectSchedule = {
+      delaysMs: settings.reconnectDelaysMs,
+      maxDelayMs: Math.max(...settings.reconnectDelaysMs),
+      jitter: settings.reconnectJitter,
+    };
   }
 
   get ready(): boolean {
@@ -241,7 +253,7 @@ export class AgentConnection implements AgentCommandOutbox {
   }
 
   private scheduleReconnect(code: number): void {
-    const delayMs = reconnectDelayMs(this.attempt, this.settings.reconnectDelaysMs, this.settings.reconnectJitter);
+    const delayMs = reconnectDelayMs(this.attempt + 1, Math.random, this.reconnectSchedule);
     this.attempt++;
     this.logger.info({ code, delayMs, attempt: this.attempt }, 'reconnecting');
     this.retryTimer = setTimeout(() => this.open(), delayMs);
