@@ -104,4 +104,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_by_time ON audit (at);
   `,
+  // Several nodes (docs/scale-out.md): who holds each agent, under which generation; which commands
+  // an owner has sent; interrupts for whichever node owns the agent; the nodes' leases.
+  `
+  ALTER TABLE agents ADD COLUMN owner_node text, ADD COLUMN generation bigint NOT NULL DEFAULT 0, ADD COLUMN connected_at bigint;
+  ALTER TABLE commands ADD COLUMN dispatched boolean NOT NULL DEFAULT false, ADD COLUMN interrupt_requested text;
+  CREATE INDEX commands_unfinished ON commands (agent_id, inserted) WHERE status IN ('queued', 'running');
+  CREATE TABLE nodes (id text COLLATE "C" PRIMARY KEY, expires_at bigint NOT NULL, started_at bigint NOT NULL);
+  `,
 ];

@@ -15,7 +15,7 @@ interface AuditRow {
 }
 
 /** Column arrays of a batch of events, for one INSERT … SELECT FROM unnest(…). */
-function eventColumns(events: ReadonlyArray<NewEvent>): unknown[] {
+export function eventColumns(events: ReadonlyArray<NewEvent>): unknown[] {
   const ref = (e: NewEvent) => e.output ?? e.trace;
   return [
     events.map((e) => e.createdAt), events.map((e) => e.text), events.map((e) => ref(e)?.commandId ?? null),
@@ -24,7 +24,7 @@ function eventColumns(events: ReadonlyArray<NewEvent>): unknown[] {
   ];
 }
 
-const UNNEST_EVENTS = 'unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::boolean[]) WITH ORDINALITY';
+export const UNNEST_EVENTS = 'unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::boolean[]) WITH ORDINALITY';
 
 /** The event log, audit log and retention of the PostgreSQL store. */
 export class PgHistory {

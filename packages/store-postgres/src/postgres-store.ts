@@ -4,6 +4,7 @@ import type {
   ReadEvent, RetentionCutoffs, Store, StoredEvent, StoredOutputChunk, TraceRecord, UsageFilter, UsageSummary,
 } from '@onsembl/server';
 import { migrate } from './migrate.js';
+import { PgCoordination } from './pg-coordination.js';
 import { PgHistory } from './pg-history.js';
 import { PgTrace } from './pg-trace.js';
 import { COMMAND_COLUMNS, PATCH_COLUMNS, searchQuery, toAgent, toChunk, toCommand, type AgentRow, type CommandRow, type OutputRow } from './rows.js';
@@ -46,6 +47,8 @@ export class PostgresStore implements Store {
     private readonly pool: pg.Pool,
     private readonly history: PgHistory,
     private readonly trace: PgTrace,
+    /** What several nodes agree on, in the same database (the server's Coordination port). */
+    readonly coordination: PgCoordination,
   ) {}
 
   /** Connects, applies migrations (safe when several nodes start at once) and reads the epoch. */
@@ -68,7 +71,9 @@ export class PostgresStore implements Store {
     pool.on('error', () => undefined);
     try {
       const epoch = await migrate(pool, schema);
-      return new PostgresStore(epoch, pool, new PgHistory(pool, options.beforeEventCommit), new PgTrace(pool));
+      return new PostgresStore(
+        epoch, pool, new PgHistory(pool, options.beforeEventCommit), new PgTrace(pool), new PgCoordination(pool, options.beforeEventCommit),
+      );
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw err;

@@ -1,0 +1,179 @@
+import type pg from 'pg';
+import type { InterruptReason } from '@onsembl/protocol';
+import type { AgentPresence, AgentRecord, CommandPatch, CommandRecord, Coordination, Fence, FencedEvent, UnfinishedCommand } from '@onsembl/server';
+import { eventColumns, UNNEST_EVENTS } from './pg-history.js';
+import { COMMAND_COLUMNS, PATCH_COLUMNS, toAgent, toCommand, type AgentRow, type CommandRow } from './rows.js';
+import { inTransaction } from './transaction.js';
+
+/** The database's clock in ms: leases are compared on one clock, whatever the nodes' clocks say. */
+const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
+/** Queue order: priority first, then arrival (insertion) order, as CommandQueue orders in memory. */
+const QUEUE_ORDER = `CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, inserted`;
+
+function setClause(patch: CommandPatch, firstParam: number): { sql: string; values: unknown[] } {
+  const keys = (Object.keys(patch) as Array<keyof CommandPatch>).filter((k) => patch[k] !== undefined);
+  return {
+    sql: keys.map((k, i) => `${PATCH_COLUMNS[k]} = $${firstParam + i}`).join(', '),
+    values: keys.map((k) => patch[k]),
+  };
+}
+
+/** The Coordination port on PostgreSQL: ownership with generations, leases, fenced commits. */
+export class PgCoordination implements Coordination {
+  constructor(private readonly pool: pg.Pool, private readonly beforeEventCommit: (() => Promise<void>) | undefined) {}
+
+  async claimAgent(record: AgentRecord, nodeId: string, connectedAt: number): Promise<{ generation: number; previousNode: string | undefined }> {
+    return inTransaction(this.pool, async (client) => {
+      const prev = await client.query<{ owner_node: string | null }>('SELECT owner_node FROM agents WHERE id = $1 FOR UPDATE', [record.id]);
+      const { rows } = await client.query<{ generation: number }>(
+        `INSERT INTO agents (id, name, type, hostname, version, last_seen_at, session_id, cwd, model, owner_node, generation, connected_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, hostname = excluded.hostname,
+           version = excluded.version, last_seen_at = excluded.last_seen_at, session_id = excluded.session_id,
+           cwd = excluded.cwd, model = excluded.model, owner_node = excluded.owner_node,
+           generation = agents.generation + 1, connected_at = excluded.connected_at
+         RETURNING generation`,
+        [record.id, record.name, record.type, record.hostname ?? null, record.version ?? null, record.lastSeenAt,
+          record.sessionId ?? null, record.cwd ?? null, record.model ?? null, nodeId, connectedAt],
+      );
+      const previous = prev.rows[0]?.owner_node ?? null;
+      return { generation: (rows[0] as { generation: number }).generation, previousNode: previous !== null && previous !== nodeId ? previous : undefined };
+    });
+  }
+
+  async releaseAgent(fence: Fence, lastSeenAt: number): Promise<boolean> {
+    const result = await this.pool.query(
+      'UPDATE agents SET owner_node = NULL, connected_at = NULL, last_seen_at = $3 WHERE id = $1 AND generation = $2',
+      [fence.agentId, fence.generation, lastSeenAt],
+    );
+    return result.rowCount === 1;
+  }
+
+  async listPresence(): Promise<AgentPresence[]> {
+    const { rows } = await this.pool.query<AgentRow & { owner_node: string | null; connected_at: number | null; generation: number }>(
+      'SELECT * FROM agents ORDER BY name, id',
+    );
+    return rows.map((r) => ({ ...toAgent(r), ownerNode: r.owner_node ?? undefined, connectedAt: r.connected_at ?? undefined, generation: r.generation }));
+  }
+
+  /**
+   * A node (re)joins: its lease starts, and whatever its previous incarnation still held under the
+   * same id is released at once (that process is gone; a new one holds no socket yet).
+   */
+  async joinNode(nodeId: string, leaseMs: number): Promise<Fence[]> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query(
+        `INSERT INTO nodes (id, expires_at, started_at) VALUES ($1, ${NOW_MS} + $2, ${NOW_MS})
+         ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, started_at = excluded.started_at`,
+        [nodeId, leaseMs],
+      );
+      const { rows } = await client.query<{ id: string; generation: number }>(
+        `UPDATE agents SET owner_node = NULL, connected_at = NULL, generation = generation + 1
+         WHERE owner_node = $1 RETURNING id, generation`,
+        [nodeId],
+      );
+      return rows.map((r) => ({ agentId: r.id, generation: r.generation }));
+    });
+  }
+
+  async renewNode(nodeId: string, leaseMs: number): Promise<boolean> {
+    const result = await this.pool.query(`UPDATE nodes SET expires_at = ${NOW_MS} + $2 WHERE id = $1`, [nodeId, leaseMs]);
+    return result.rowCount === 1;
+  }
+
+  async reapNodes(): Promise<Fence[]> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query(`DELETE FROM nodes WHERE expires_at < ${NOW_MS}`);
+      // Agents whose owner holds no lease (it expired just now, or the row went some other way).
+      const { rows } = await client.query<{ id: string; generation: number }>(
+        `UPDATE agents SET owner_node = NULL, connected_at = NULL, generation = generation + 1
+         WHERE owner_node IS NOT NULL AND owner_node NOT IN (SELECT id FROM nodes) RETURNING id, generation`,
+      );
+      return rows.map((r) => ({ agentId: r.id, generation: r.generation }));
+    });
+  }
+
+  async leaveNode(nodeId: string): Promise<void> {
+    await this.pool.query('DELETE FROM nodes WHERE id = $1', [nodeId]);
+  }
+
+  /**
+   * The fence of each event is checked under a share lock on its agent's row, taken before the
+   * counter: a claim (which updates the row) waits for this commit, or this waits for the claim and
+   * then sees the new generation. Either way no event of an old owner lands after the new owner's.
+   */
+  async commitEvents(events: readonly FencedEvent[]): Promise<Array<number | undefined>> {
+    if (events.length === 0) return [];
+    return inTransaction(this.pool, async (client) => {
+      const fenced = [...new Set(events.flatMap((e) => (e.fence ? [e.fence.agentId] : [])))];
+      const generations = new Map<string, number>();
+      if (fenced.length > 0) {
+        const { rows } = await client.query<{ id: string; generation: number }>(
+          'SELECT id, generation FROM agents WHERE id = ANY($1::text[]) FOR SHARE', [fenced],
+        );
+        for (const r of rows) generations.set(r.id, r.generation);
+      }
+      const kept = events.filter((e) => !e.fence || generations.get(e.fence.agentId) === e.fence.generation);
+      const offsets = new Map<FencedEvent, number>();
+      if (kept.length > 0) {
+        const { rows } = await client.query<{ top: number }>('UPDATE event_counter SET top = top + $1 WHERE id = 1 RETURNING top', [kept.length]);
+        const first = (rows[0] as { top: number }).top - kept.length + 1;
+        kept.forEach((e, i) => offsets.set(e, first + i));
+        await client.query(
+          `INSERT INTO events (event_offset, created_at, text, command_id, agent_id, sequence, "timestamp", trace)
+           SELECT $1::bigint + u.ord - 1, u.created_at, u.text, u.command_id, u.agent_id, u.sequence, u.ts, u.trace
+           FROM ${UNNEST_EVENTS} AS u(created_at, text, command_id, agent_id, sequence, ts, trace, ord)`,
+          [first, ...eventColumns(kept)],
+        );
+        for (const e of kept) {
+          if (!e.update) continue;
+          const set = setClause(e.update.patch, 2);
+          if (set.values.length > 0) await client.query(`UPDATE commands SET ${set.sql} WHERE id = $1`, [e.update.commandId, ...set.values]);
+        }
+      }
+      await this.beforeEventCommit?.();
+      return events.map((e) => offsets.get(e));
+    });
+  }
+
+  async unfinishedCommands(agentIds: readonly string[]): Promise<UnfinishedCommand[]> {
+    const { rows } = await this.pool.query<CommandRow & { dispatched: boolean; interrupt_requested: string | null }>(
+      `SELECT ${COMMAND_COLUMNS}, dispatched, interrupt_requested FROM commands
+       WHERE agent_id = ANY($1::text[]) AND status IN ('queued', 'running') ORDER BY ${QUEUE_ORDER}`,
+      [agentIds],
+    );
+    return rows.map((r) => ({ ...toCommand(r), dispatched: r.dispatched, interruptRequested: (r.interrupt_requested ?? undefined) as InterruptReason | undefined }));
+  }
+
+  async dispatchCommand(commandId: string, fence: Fence): Promise<boolean> {
+    const result = await this.pool.query(
+      `WITH owner AS (SELECT 1 FROM agents WHERE id = $2 AND generation = $3 FOR SHARE)
+       UPDATE commands SET dispatched = true
+       WHERE id = $1 AND agent_id = $2 AND status = 'queued' AND NOT dispatched AND EXISTS (SELECT 1 FROM owner)`,
+      [commandId, fence.agentId, fence.generation],
+    );
+    return result.rowCount === 1;
+  }
+
+  async cancelQueued(commandIds: readonly string[] | 'all', patch: CommandPatch): Promise<CommandRecord[]> {
+    const set = setClause(patch, 2);
+    const { rows } = await this.pool.query<CommandRow>(
+      `UPDATE commands SET ${set.sql}
+       WHERE status = 'queued' AND NOT dispatched AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+       RETURNING ${COMMAND_COLUMNS}`,
+      [commandIds === 'all' ? null : commandIds, ...set.values],
+    );
+    return rows.map(toCommand);
+  }
+
+  async requestInterrupt(commandIds: readonly string[] | 'all', reason: InterruptReason): Promise<CommandRecord[]> {
+    const { rows } = await this.pool.query<CommandRow>(
+      `UPDATE commands SET interrupt_requested = $2
+       WHERE (status = 'running' OR (status = 'queued' AND dispatched)) AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+       RETURNING ${COMMAND_COLUMNS}`,
+      [commandIds === 'all' ? null : commandIds, reason],
+    );
+    return rows.map(toCommand);
+  }
+}

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentRecord, CommandRecord } from '@onsembl/server';
+import { PostgresStore } from '@onsembl/store-postgres';
+import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/postgres.js';
+import { waitUntil } from '../support/wait-until.js';
+
+// The Coordination port (what several nodes agree on). PostgreSQL is its one implementation.
+const withPostgres = await postgresAvailable();
+let database: TestDatabase;
+beforeAll(async () => {
+  if (withPostgres) database = await createTestDatabase();
+}, 30_000);
+afterAll(async () => {
+  if (withPostgres) await database[Symbol.asyncDispose]();
+});
+
+let schemas = 0;
+const open = () => PostgresStore.open({ url: database.url, schema: `coord_${process.pid}_${++schemas}`, maxConnections: 3 });
+const agent = (id: string): AgentRecord => ({ id, name: id, type: 'shell', lastSeenAt: 1 });
+const command = (id: string, over: Partial<CommandRecord> = {}): CommandRecord => ({
+  id, agentId: 'a1', command: `echo ${id}`, priority: 'normal', status: 'queued', requestedBy: 't', queuedAt: 1, lastSequence: 0, ...over,
+});
+
+describe.skipIf(!withPostgres)('Coordination (PostgreSQL)', () => {
+  it('each claim moves the generation on; only the current owner may release', async () => {
+    const store = await open();
+    const c = store.coordination;
+    expect(await c.claimAgent(agent('a1'), 'node-a', 10)).toEqual({ generation: 1, previousNode: undefined });
+    expect(await c.claimAgent(agent('a1'), 'node-b', 20)).toEqual({ generation: 2, previousNode: 'node-a' });
+    expect(await c.releaseAgent({ agentId: 'a1', generation: 1 }, 30)).toBe(false);
+    expect((await c.listPresence())[0]).toMatchObject({ id: 'a1', ownerNode: 'node-b', connectedAt: 20, generation: 2 });
+    expect(await c.releaseAgent({ agentId: 'a1', generation: 2 }, 40)).toBe(true);
+    expect((await c.listPresence())[0]).toMatchObject({ ownerNode: undefined, connectedAt: undefined, lastSeenAt: 40 });
+    expect(await c.claimAgent(agent('a1'), 'node-a', 50)).toEqual({ generation: 3, previousNode: undefined });
+    await store.close();
+  });
+
+  it("drops an old owner's events and their command updates in the same transaction, and numbers the rest densely", async () => {
+    const store = await open();
+    const c = store.coordination;
+    await store.createCommand(command('c1'));
+    await c.claimAgent(agent('a1'), 'node-a', 1);
+    await c.claimAgent(agent('a1'), 'node-b', 2); // node-a's generation 1 is now stale
+    const offsets = await c.commitEvents([
+      { createdAt: 1, text: 'from the old owner', fence: { agentId: 'a1', generation: 1 }, update: { commandId: 'c1', patch: { status: 'completed', exitCode: 0 } } },
+      { createdAt: 1, text: 'nobody owns this one' },
+      { createdAt: 1, text: 'from the new owner', fence: { agentId: 'a1', generation: 2 }, update: { commandId: 'c1', patch: { status: 'running', startedAt: 5 } } },
+    ]);
+    expect(offsets).toEqual([undefined, 1, 2]);
+    expect((await store.readEvents(0, 10)).map((e) => e.text)).toEqual(['nobody owns this one', 'from the new owner']);
+    expect(await store.getCommand('c1')).toMatchObject({ status: 'running', startedAt: 5 });
+    expect(await c.commitEvents([{ createdAt: 2, text: 'next', fence: { agentId: 'a1', generation: 2 } }])).toEqual([3]);
+    await store.close();
+  });
+
+  it('sends a queued command once, only under the current fence; cancels only what was not sent; interrupts what was', async () => {
+    const store = await open();
+    const c = store.coordination;
+    const { generation } = await c.claimAgent(agent('a1'), 'node-a', 1);
+    for (const [id, priority] of [['q1', 'low'], ['q2', 'high'], ['q3', 'normal'], ['q4', 'high']] as const) await store.createCommand(command(id, { priority }));
+    expect((await c.unfinishedCommands(['a1'])).map((x) => x.id)).toEqual(['q2', 'q4', 'q3', 'q1']);
+    expect(await c.dispatchCommand('q2', { agentId: 'a1', generation: generation - 1 })).toBe(false);
+    expect(await c.dispatchCommand('q2', { agentId: 'a1', generation })).toBe(true);
+    expect(await c.dispatchCommand('q2', { agentId: 'a1', generation })).toBe(false); // sent already
+    const cancelled = await c.cancelQueued(['q2', 'q3'], { status: 'cancelled', message: 'by a test', finishedAt: 9 });
+    expect(cancelled.map((x) => [x.id, x.status])).toEqual([['q3', 'cancelled']]);
+    expect((await c.requestInterrupt('all', 'emergency')).map((x) => x.id)).toEqual(['q2']);
+    const unfinished = await c.unfinishedCommands(['a1']);
+    expect(unfinished.map((x) => [x.id, x.dispatched, x.interruptRequested])).toEqual([['q2', true, 'emergency'], ['q4', false, undefined], ['q1', false, undefined]]);
+    expect((await c.cancelQueued('all', { status: 'cancelled', finishedAt: 10 })).map((x) => x.id).sort()).toEqual(['q1', 'q4']);
+    await store.close();
+  });
+
+  it("reaps a node whose lease ran out: its agents lose their owner and its fence; a rejoin under the same id releases what it held", async () => {
+    const store = await open();
+    const c = store.coordination;
+    expect(await c.joinNode('node-a', 200)).toEqual([]);
+    await c.joinNode('node-b', 60_000);
+    await c.claimAgent(agent('a1'), 'node-a', 1);
+    await c.claimAgent(agent('a2'), 'node-b', 1);
+    const reaped: Array<{ agentId: string; generation: number }> = [];
+    await waitUntil('node-a is declared dead', async () => {
+      reaped.push(...(await c.reapNodes()));
+      return reaped.length > 0;
+    });
+    expect(reaped).toEqual([{ agentId: 'a1', generation: 2 }]);
+    expect(await c.renewNode('node-a', 200)).toBe(false);
+    expect(await c.renewNode('node-b', 60_000)).toBe(true);
+    expect(await c.commitEvents([{ createdAt: 1, text: 'late', fence: { agentId: 'a1', generation: 1 } }])).toEqual([undefined]);
+    // node-b restarts under its id while still holding a2: the new process holds nothing yet.
+    expect(await c.joinNode('node-b', 60_000)).toEqual([{ agentId: 'a2', generation: 2 }]);
+    expect((await c.listPresence()).map((p) => p.ownerNode)).toEqual([undefined, undefined]);
+    await c.leaveNode('node-b');
+    expect(await c.renewNode('node-b', 60_000)).toBe(false);
+    await store.close();
+  });
+});
