@@ -137,8 +137,9 @@ class OnsemblAgent implements Agent {
 
   private connectMessage() {
     const { type, cli, cwd } = this.options;
+    // Every type reports its working folder (agent cards show it); AI types their CLI's details too.
     const ai = type === 'shell'
-      ? {}
+      ? { cwd: cwd.slice(0, 4096) }
       : {
           cwd: cwd.slice(0, 4096),
           ...(cli.model ? { model: cli.model.slice(0, 128) } : {}),
@@ -176,6 +177,10 @@ class OnsemblAgent implements Agent {
         return this.table.acknowledgeTrace(message.payload.commandId, message.payload.sequence);
       case 'command:ack':
         return this.table.acknowledgeCommand(message.payload.commandId);
+      case 'terminal:input':
+        return this.table.toTerminal(message.payload.commandId, { input: message.payload.data });
+      case 'terminal:resize':
+        return this.table.toTerminal(message.payload.commandId, { cols: message.payload.cols, rows: message.payload.rows });
       case 'error':
         return; // Logged by the connection; nothing for the agent to do.
     }

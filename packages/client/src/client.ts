@@ -124,6 +124,20 @@ export class OnsemblClient {
     );
   }
 
+  /**
+   * Keystrokes (or a pasted piece of at most Limits.terminalInputMaxChars) for a running shell
+   * command's terminal. Fire and forget: a refusal (not running, not a shell agent) arrives as a
+   * `serverError`. Throws ClientError NOT_CONNECTED when not connected.
+   */
+  sendInput(commandId: string, data: string): void {
+    this.#connection.send('terminal:input', { commandId, data });
+  }
+
+  /** This viewer's terminal size changed: the running command's PTY follows (ignored once it ended). */
+  resizeTerminal(commandId: string, cols: number, rows: number): void {
+    this.#connection.send('terminal:resize', { commandId, cols, rows });
+  }
+
   /** Interrupts a running command or cancels a queued one; resolves when it has reached a final status. */
   interrupt(commandId: string): Promise<void> {
     return this.#request(

@@ -102,6 +102,13 @@ export const Limits = {
   tokenMaxChars: 8_192,
   messageTextMaxChars: 2_000,
   timeoutMaxMs: 7 * 24 * 3600 * 1000,
+  /** Terminal sizes a dashboard may ask the agent's PTY for (protocol 1.x: cols/rows, terminal:resize). */
+  terminalColsMin: 20,
+  terminalColsMax: 500,
+  terminalRowsMin: 5,
+  terminalRowsMax: 200,
+  /** Characters of one terminal:input (a paste is split by the dashboard). */
+  terminalInputMaxChars: 4_096,
   /**
    * trace:event sizes (docs/agents.md). Assistant text or thinking per event: longer text is split
    * into several events. Escaped as JSON every limit here stays far under maxMessageBytes.

@@ -82,6 +82,9 @@ export class AgentCommand {
   }
 
   /** How the command ended, once it has. */
+  /** The program last said it waits to read its terminal (re-announced after a reconnect). */
+  private waitingForInput = false;
+
   get exit(): ExitPayload | undefined {
     return this.ended;
   }
@@ -122,6 +125,10 @@ export class AgentCommand {
         },
         onTrace: (event) => this.onTrace(event),
         requestStop: (cause) => this.stop(cause),
+        onWaitingForInput: (waiting) => {
+          this.waitingForInput = waiting;
+          if (outbox.ready) outbox.send(toServerFromAgent('command:waiting', { commandId: this.id, waiting }));
+        },
       });
     } catch (error) {
       this.reject('error', `could not start the command: ${(error as Error).message}`);
@@ -161,7 +168,19 @@ export class AgentCommand {
   onConnectionReady(): void {
     const { outbox } = this.context;
     if (this.running) outbox.send(toServerFromAgent('command:started', { commandId: this.id, pid: this.running.pid }));
+    if (this.running && this.waitingForInput) outbox.send(toServerFromAgent('command:waiting', { commandId: this.id, waiting: true }));
     this.delivery.restart();
+  }
+
+  /** Keystrokes from a dashboard, for a program with a terminal (others have nowhere to put them). */
+  write(data: string): void {
+    const program = this.running;
+    if (program?.write) program.write(data);
+    else this.logger.info('terminal:input for a command without a terminal: ignored');
+  }
+
+  resize(cols: number, rows: number): void {
+    this.running?.resize?.(cols, rows);
   }
 
   acknowledgeTrace(sequence: number): void {

@@ -74,6 +74,7 @@ export class CommandTable {
       ...(request.resumeSessionId === undefined ? {} : { resumeSessionId: request.resumeSessionId }),
       ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
       ...(request.maxCostUsd === undefined ? {} : { maxCostUsd: request.maxCostUsd }),
+      ...(request.cols === undefined || request.rows === undefined ? {} : { terminal: { cols: request.cols, rows: request.rows } }),
     };
     command.start(this.options.runner, spec, request.timeoutMs);
   }
@@ -85,6 +86,14 @@ export class CommandTable {
       return;
     }
     command.stop(reason);
+  }
+
+  /** terminal:input and terminal:resize: for the command's terminal, while it runs. */
+  toTerminal(commandId: string, action: { input: string } | { cols: number; rows: number }): void {
+    const command = this.commands.get(commandId);
+    if (!command?.running) return this.logger.debug({ commandId }, 'terminal message for a command not running: ignored');
+    if ('input' in action) command.write(action.input);
+    else command.resize(action.cols, action.rows);
   }
 
   acknowledgeTrace(commandId: string, sequence: number): void {

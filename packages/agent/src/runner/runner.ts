@@ -18,6 +18,8 @@ export interface RunSpec {
   /** AI runs: budgets; when usage passes one the runner asks to stop (`requestStop`). */
   maxTokens?: number | undefined;
   maxCostUsd?: number | undefined;
+  /** The requesting dashboard's terminal size, for a runner with a terminal (default: the runner's own). */
+  terminal?: { cols: number; rows: number } | undefined;
 }
 
 /** An AI run's own account of how it ended. */
@@ -50,6 +52,8 @@ export interface RunCallbacks {
   onTrace?(event: TraceEvent): void;
   /** AI runs: usage passed a budget; the agent stops the run as for an interrupt. */
   requestStop?(cause: Extract<StopCause, 'budget_tokens' | 'budget_cost'>): void;
+  /** Runners with a terminal: the program started (true) or stopped (false) waiting to read it. */
+  onWaitingForInput?(waiting: boolean): void;
 }
 
 export interface RunningCommand {
@@ -65,6 +69,9 @@ export interface RunningCommand {
   muteOutput(): void;
   /** Told before the signals of a stop, so a runner can say why in its verdict. */
   stopping?(cause: StopCause): void;
+  /** Runners with a terminal: keystrokes from a dashboard, and its new size. */
+  write?(data: string): void;
+  resize?(cols: number, rows: number): void;
 }
 
 export interface Runner {

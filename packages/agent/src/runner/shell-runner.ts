@@ -2,6 +2,7 @@ import { constants } from 'node:os';
 import { spawn, type IPty } from 'node-pty';
 import { ProcessFamily } from './process-family.js';
 import { drainAtEndOfFile } from './pty-eof-drain.js';
+import { waitsForTerminalInput } from './tty-wait.js';
 import type { RunCallbacks, RunningCommand, Runner, RunResult, RunSpec } from './runner.js';
 
 const TERMINAL_COLS = 120;
@@ -13,6 +14,9 @@ const DEFAULT_TERM = 'xterm-256color';
  * paused command must be resumed well within that window or its last output is lost.
  */
 const PAUSED_EXIT_CHECK_MS = 25;
+/** How often a quiet command is checked for waiting on its terminal (a prompt), and after how much quiet. */
+const INPUT_WAIT_CHECK_MS = 250;
+const INPUT_WAIT_QUIET_MS = 200;
 
 const signalNames = new Map<number, string>(Object.entries(constants.signals).map(([name, number]) => [number, name]));
 
@@ -24,8 +28,8 @@ export class ShellRunner implements Runner {
     const pty = spawn(this.shell, ['-c', spec.command], {
       // node-pty sets TERM from `name`; an explicit TERM in the command's env wins.
       name: spec.env.TERM ?? DEFAULT_TERM,
-      cols: TERMINAL_COLS,
-      rows: TERMINAL_ROWS,
+      cols: spec.terminal?.cols ?? TERMINAL_COLS,
+      rows: spec.terminal?.rows ?? TERMINAL_ROWS,
       cwd: spec.cwd,
       env: spec.env,
       // Raw bytes: the chunker decodes UTF-8 itself so it can count bytes and hold split characters.
@@ -47,6 +51,9 @@ class PtyCommand implements RunningCommand {
   private muted = false;
   private exited = false;
   private exitCheck: NodeJS.Timeout | undefined;
+  private lastOutputAt = performance.now();
+  private waiting = false;
+  private readonly waitCheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly pty: IPty,
@@ -56,15 +63,37 @@ class PtyCommand implements RunningCommand {
     this.family = new ProcessFamily(pty.pid);
     // With `encoding: null` node-pty hands out Buffers, though its typings say string.
     const forward = (data: Buffer | string) => {
+      this.lastOutputAt = performance.now();
       if (!this.muted) callbacks.onData(data);
     };
     pty.onData(forward);
     drainAtEndOfFile(pty, forward);
+    const onWaiting = callbacks.onWaitingForInput;
+    if (onWaiting) {
+      // A program that prints nothing for a while may be waiting at a prompt: ask the kernel.
+      this.waitCheck = setInterval(() => {
+        const quiet = performance.now() - this.lastOutputAt >= INPUT_WAIT_QUIET_MS;
+        const waiting = quiet && !this.exited && waitsForTerminalInput(this.pid);
+        if (waiting === this.waiting) return;
+        this.waiting = waiting;
+        onWaiting(waiting);
+      }, INPUT_WAIT_CHECK_MS);
+      this.waitCheck.unref();
+    }
     pty.onExit((exit) => {
       this.exited = true;
       this.stopExitCheck();
+      clearInterval(this.waitCheck);
       callbacks.onExit(toRunResult(exit));
     });
+  }
+
+  write(data: string): void {
+    if (!this.exited) this.pty.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    if (!this.exited) this.pty.resize(cols, rows);
   }
 
   signalAll(signal: NodeJS.Signals): void {

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Limits } from '../constants.js';
 import {
   AgentTypeSchema, CommandText, ErrorPayload, Heartbeat, Id, Millis, Name, NonNegativeInt,
-  OutputStreamSchema, Sequence, Text, TimeoutMs,
+  OutputStreamSchema, Sequence, TerminalCols, TerminalInputData, TerminalRows, Text, TimeoutMs,
 } from './common.js';
 import { StopReasonSchema, TraceEvent } from './trace.js';
 
@@ -54,6 +54,8 @@ export const AgentToServer = {
     stream: OutputStreamSchema,
     data: Type.String({ maxLength: Limits.outputChunkBytes }),
   }),
+  /** 1.x: the command is (or no longer is) blocked reading its terminal: a prompt waits for input. */
+  'command:waiting': Type.Object({ commandId: Id, waiting: Type.Boolean() }),
   'command:exit': Type.Object({
     commandId: Id,
     exitCode: Type.Union([Type.Integer(), Type.Null()]),
@@ -99,7 +101,14 @@ export const ServerToAgent = {
     maxTokens: Type.Optional(MaxTokens),
     /** AI agents (1.x): stop the run once its cost passes this. */
     maxCostUsd: Type.Optional(MaxCostUsd),
+    /** 1.x: the PTY's size (the requesting dashboard's terminal); absent = the agent's default. */
+    cols: Type.Optional(TerminalCols),
+    rows: Type.Optional(TerminalRows),
   }),
+  /** 1.x: the running command's terminal changed size (the focused viewer resized). */
+  'terminal:resize': Type.Object({ commandId: Id, cols: TerminalCols, rows: TerminalRows }),
+  /** 1.x: keystrokes for the running command's terminal, as a dashboard user typed them. */
+  'terminal:input': Type.Object({ commandId: Id, data: TerminalInputData }),
   'command:interrupt': Type.Object({
     commandId: Id,
     reason: Type.Union([Type.Literal('user'), Type.Literal('timeout'), Type.Literal('emergency')]),

@@ -67,3 +67,9 @@ export const ErrorPayload = Type.Object({
 export type ErrorPayload = Static<typeof ErrorPayload>;
 
 export const Heartbeat = Type.Object({ sequence: NonNegativeInt });
+
+/** The size of the terminal a dashboard shows a command in (protocol 1.x). */
+export const TerminalCols = Type.Integer({ minimum: Limits.terminalColsMin, maximum: Limits.terminalColsMax });
+export const TerminalRows = Type.Integer({ minimum: Limits.terminalRowsMin, maximum: Limits.terminalRowsMax });
+/** Keystrokes or a pasted piece for a running command's terminal: any text (control keys included), bounded. */
+export const TerminalInputData = Type.String({ minLength: 1, maxLength: Limits.terminalInputMaxChars });

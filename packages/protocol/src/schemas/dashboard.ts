@@ -2,7 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Limits } from '../constants.js';
 import {
   AgentInfo, CommandStatusSchema, CommandText, ErrorPayload, Heartbeat, Id, Millis, Name,
-  NonNegativeInt, OutputStreamSchema, Position, PrioritySchema, Sequence, Text, TimeoutMs, Token,
+  NonNegativeInt, OutputStreamSchema, Position, PrioritySchema, Sequence, TerminalCols, TerminalInputData, TerminalRows, Text,
+  TimeoutMs, Token,
 } from './common.js';
 import { MaxCostUsd, MaxTokens } from './agent.js';
 import { StopReasonSchema, TraceEvent, UsageTotals } from './trace.js';
@@ -33,6 +34,9 @@ export const DashboardToServer = {
     newSession: Type.Optional(Type.Boolean()),
     /** AI agents (1.x): continue this session instead of the agent's current one. */
     sessionId: Type.Optional(Id),
+    /** 1.x: the size of the requesting dashboard's terminal, for the command's PTY (default 120×30). */
+    cols: Type.Optional(TerminalCols),
+    rows: Type.Optional(TerminalRows),
   }),
   /** Interrupts a running command, or cancels a queued one. */
   'command:interrupt': Type.Object({ commandId: Id, requestId: Type.Optional(Id) }),
@@ -40,6 +44,10 @@ export const DashboardToServer = {
   'emergency:stop': Type.Object({ reason: Type.Optional(Text), requestId: Type.Optional(Id) }),
   heartbeat: Heartbeat,
   'token:refresh': Type.Object({ token: Token, requestId: Type.Optional(Id) }),
+  /** 1.x: the focused viewer's terminal changed size; the running command's PTY follows. */
+  'terminal:resize': Type.Object({ commandId: Id, cols: TerminalCols, rows: TerminalRows }),
+  /** 1.x: keystrokes (or a pasted piece) for a running shell command's terminal. */
+  'terminal:input': Type.Object({ commandId: Id, data: TerminalInputData, requestId: Type.Optional(Id) }),
 } as const;
 
 export const QueueEntry = Type.Object({
@@ -75,6 +83,8 @@ export const CommandStatusPayload = Type.Object({
   usage: Type.Optional(UsageTotals),
   /** AI agents (1.x), on final statuses: sequence of the last trace event (0 = none). */
   lastTraceSequence: Type.Optional(NonNegativeInt),
+  /** 1.x, on `running`: the command is blocked reading its terminal (a prompt waits for input). */
+  waitingForInput: Type.Optional(Type.Boolean()),
 });
 
 /** Payload schemas of what the server sends to dashboards, by message type. */

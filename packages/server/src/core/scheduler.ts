@@ -25,6 +25,13 @@ export interface SchedulerRequest {
   maxCostUsd?: number | undefined;
   newSession?: boolean | undefined;
   sessionId?: string | undefined;
+  /** The requesting dashboard's terminal size, for the command's PTY. */
+  terminal?: TerminalSize | undefined;
+}
+
+export interface TerminalSize {
+  cols: number;
+  rows: number;
 }
 
 /**
@@ -50,6 +57,8 @@ interface InFlight {
   exiting?: boolean;
   /** How often its exit was held for lost trace (see MAX_TRACE_HOLDS). */
   traceHolds?: number;
+  /** The agent last said the command is blocked reading its terminal. */
+  waitingForInput?: boolean;
 }
 
 /**
@@ -66,6 +75,12 @@ export class Scheduler {
   private readonly retries = new RetryStop();
   /** Requests of each agent still being stored (they count towards its queue's capacity). */
   private readonly storing = new Map<string, number>();
+  /**
+   * Each unfinished command's terminal size (from its request, then its viewer's resizes). Kept in
+   * memory only: after a server restart a command starts at the agent's default size, and the next
+   * resize of its viewer fixes that.
+   */
+  private readonly terminalSizes = new Map<string, TerminalSize>();
   /** Counts emergency stops, so a request stored while one ran is cancelled too. */
   private stops = 0;
   private lastQueuedAt = 0;
@@ -173,6 +188,7 @@ export class Scheduler {
       this.storing.set(req.agentId, (this.storing.get(req.agentId) ?? 1) - 1);
     }
     this.owner.set(command.id, command.agentId);
+    if (req.terminal) this.terminalSizes.set(command.id, req.terminal);
     this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command, req.requestId)));
     if (this.stops !== stops) {
       await this.finish(command, { status: CommandStatus.cancelled, message: 'cancelled by emergency stop' });
@@ -250,7 +266,43 @@ export class Scheduler {
     if (command.resumeSessionId !== undefined) payload.resumeSessionId = command.resumeSessionId;
     if (command.maxTokens !== undefined) payload.maxTokens = command.maxTokens;
     if (command.maxCostUsd !== undefined) payload.maxCostUsd = command.maxCostUsd;
+    const size = this.terminalSizes.get(command.id);
+    if (size) Object.assign(payload, size);
     link.send(toAgent('command:execute', payload));
+  }
+
+  /** The agent running `commandId` right now, if any (for what goes to a running command's terminal). */
+  runningOn(commandId: string): string | undefined {
+    const agentId = this.owner.get(commandId);
+    const flight = agentId === undefined ? undefined : this.inFlight.get(agentId);
+    return flight?.command.id === commandId && flight.command.status === CommandStatus.running ? agentId : undefined;
+  }
+
+  /** The running command's viewer resized: remember it (a re-dispatch uses it) and tell the agent. */
+  resize(commandId: string, size: TerminalSize): boolean {
+    const agentId = this.runningOn(commandId);
+    if (agentId === undefined) return false;
+    this.terminalSizes.set(commandId, size);
+    this.registry.link(agentId)?.send(toAgent('terminal:resize', { commandId, ...size }));
+    return true;
+  }
+
+  /** Keystrokes for a running command; false when it is not running (nothing is sent). */
+  input(commandId: string, data: string): boolean {
+    const agentId = this.runningOn(commandId);
+    const link = agentId === undefined ? undefined : this.registry.link(agentId);
+    if (!link) return false;
+    link.send(toAgent('terminal:input', { commandId, data }));
+    return true;
+  }
+
+  /** The agent says its running command waits (or no longer waits) for terminal input. */
+  waiting(agentId: string, commandId: string, waiting: boolean): void {
+    const flight = this.inFlight.get(agentId);
+    if (!flight || flight.command.id !== commandId || flight.command.status !== CommandStatus.running) return;
+    if ((flight.waitingForInput ?? false) === waiting) return;
+    flight.waitingForInput = waiting;
+    this.broadcaster.broadcast(toDashboard('command:status', { ...statusPayload(flight.command), waitingForInput: waiting }));
   }
 
   started(agentId: string, commandId: string): void {
@@ -394,6 +446,7 @@ export class Scheduler {
   private async finish(command: CommandRecord, patch: CommandPatch): Promise<void> {
     Object.assign(command, patch, { finishedAt: Date.now() });
     this.owner.delete(command.id);
+    this.terminalSizes.delete(command.id);
     this.tracePipeline.forget(command.id);
     const stored: CommandPatch = { ...patch, finishedAt: command.finishedAt, lastSequence: command.lastSequence };
     if (command.lastTraceSequence !== undefined) stored.lastTraceSequence = command.lastTraceSequence;

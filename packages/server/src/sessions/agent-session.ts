@@ -113,6 +113,9 @@ export class AgentSession implements AgentLink {
       case 'command:started':
         scheduler.started(this.agentId, message.payload.commandId);
         return;
+      case 'command:waiting':
+        scheduler.waiting(this.agentId, message.payload.commandId, message.payload.waiting);
+        return;
       case 'terminal:output':
         if (Buffer.byteLength(message.payload.data) > Limits.outputChunkBytes) {
           this.sendText(errorText(ErrorCode.INVALID_MESSAGE, 'terminal:output data is over the 10 KB chunk limit'));

@@ -1,5 +1,5 @@
 import {
-  ErrorCode, ProtocolError, toDashboard, type DashboardToServerPayloads, type ServerToDashboardPayloads,
+  AgentType, ErrorCode, ProtocolError, toDashboard, type DashboardToServerPayloads, type ServerToDashboardPayloads,
 } from '@onsembl/protocol';
 import type { SessionContext } from './session-context.js';
 
@@ -10,12 +10,13 @@ export type Audit = (action: string, target?: string, detail?: Record<string, un
 export async function requestCommand(
   ctx: SessionContext, actor: string, payload: DashboardToServerPayloads['command:request'], audit: Audit,
 ): Promise<void> {
-  const { agentId, command, priority, timeoutMs, requestId, maxTokens, maxCostUsd, newSession, sessionId } = payload;
+  const { agentId, command, priority, timeoutMs, requestId, maxTokens, maxCostUsd, newSession, sessionId, cols, rows } = payload;
   if (newSession === true && sessionId !== undefined) {
     throw new ProtocolError(ErrorCode.INVALID_MESSAGE, 'command:request: newSession and sessionId contradict each other: send one of them');
   }
   const created = await ctx.scheduler.request({
     agentId, command, priority, timeoutMs, requestId, requestedBy: actor, maxTokens, maxCostUsd, newSession, sessionId,
+    terminal: cols !== undefined && rows !== undefined ? { cols, rows } : undefined,
   });
   const ai = { maxTokens, maxCostUsd, newSession, sessionId };
   const given = Object.fromEntries(Object.entries(ai).filter(([, v]) => v !== undefined));
@@ -27,6 +28,43 @@ export async function interruptCommand(
 ): Promise<void> {
   const outcome = await ctx.scheduler.interrupt(payload.commandId, 'user');
   audit(outcome === 'cancelled' ? 'command.cancelled' : 'command.interrupted', payload.commandId);
+}
+
+/**
+ * The focused viewer's terminal changed size: the running command's PTY follows. A command that is
+ * not running (finished meanwhile, or still queued) is no error: the resize just has nothing to do.
+ */
+export function resizeTerminal(ctx: SessionContext, payload: DashboardToServerPayloads['terminal:resize']): void {
+  ctx.scheduler.resize(payload.commandId, { cols: payload.cols, rows: payload.rows });
+}
+
+/**
+ * Keystrokes for a running shell command. Audited by size, never by content: what people type at
+ * a prompt may be a password.
+ */
+export async function typeIntoTerminal(
+  ctx: SessionContext, payload: DashboardToServerPayloads['terminal:input'], audit: Audit,
+): Promise<void> {
+  const { commandId, data } = payload;
+  const agentId = ctx.scheduler.runningOn(commandId);
+  if (agentId === undefined) {
+    const stored = await ctx.store.getCommand(commandId);
+    throw new ProtocolError(
+      ErrorCode.COMMAND_NOT_FOUND,
+      stored ? `Command ${commandId} is ${stored.status}, not running: it takes no input` : `Command ${commandId} is unknown`,
+      { commandId },
+    );
+  }
+  const type = ctx.registry.info(agentId)?.type;
+  if (type !== AgentType.shell) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_MESSAGE,
+      `terminal:input goes to shell commands only; ${type ?? 'this'} agents take a prompt (send command:request)`,
+      { commandId },
+    );
+  }
+  ctx.scheduler.input(commandId, data);
+  audit('terminal.input', commandId, { agentId, chars: data.length });
 }
 
 /** Empties every queue, interrupts every running command, and tells every dashboard. */

@@ -13,7 +13,7 @@ import { DependencyError } from '../core/watch-ports.js';
 import { textFrame } from '../transport/frame-options.js';
 import { DashboardOutbox } from '../transport/dashboard-outbox.js';
 import { TURN_BUDGET_BYTES } from '../transport/turn.js';
-import { emergencyStop, interruptCommand, requestCommand, type Audit } from './dashboard-commands.js';
+import { emergencyStop, interruptCommand, requestCommand, resizeTerminal, typeIntoTerminal, type Audit } from './dashboard-commands.js';
 import { DashboardLimits, type LimitVerdict } from './dashboard-limits.js';
 import { Replay } from './replay.js';
 import type { SessionContext } from './session-context.js';
@@ -159,6 +159,10 @@ export class DashboardSession implements EventSink {
         return emergencyStop(this.ctx, this.token.sub, message.payload, this.audit);
       case 'token:refresh':
         return this.refresh(message);
+      case 'terminal:resize':
+        return resizeTerminal(this.ctx, message.payload);
+      case 'terminal:input':
+        return typeIntoTerminal(this.ctx, message.payload, this.audit);
     }
   }
 

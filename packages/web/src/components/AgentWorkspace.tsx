@@ -17,14 +17,15 @@ interface Props {
 /** The selected agent: its terminal and command form, and beside them what runs, waits and ran. */
 export function AgentWorkspace({ session, state, agent, color }: Props) {
   const connected = state.connection.state === 'CONNECTED';
+  const running = runningCommand(state, agent.id);
   return (
     <div className="workspace" data-testid="workspace" data-agent-name={agent.name}>
       <section className="main-column" aria-label={`Terminal of ${agent.name}`}>
-        <TerminalPanel session={session} agent={agent} color={color} />
+        <TerminalPanel session={session} agent={agent} color={color} running={connected ? running : null} />
         <CommandForm session={session} agent={agent} disabled={!connected} />
       </section>
       <aside className="side-column" aria-label={`Commands of ${agent.name}`}>
-        <RunningCommand session={session} command={runningCommand(state, agent.id)} disabled={!connected} />
+        <RunningCommand session={session} command={running} disabled={!connected} />
         <QueueList session={session} queue={queueOf(state, agent.id)} disabled={!connected} />
         <HistoryList rows={historyOf(state, agent.id)} />
       </aside>

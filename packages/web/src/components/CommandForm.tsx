@@ -3,6 +3,7 @@ import { ErrorCode, Limits, Priority, ProtocolError } from '@onsembl/protocol';
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Session } from '../state/session.js';
 import { loadRecentCommands, rememberCommand } from '../state/recent-commands.js';
+import { protocolSize } from '../terminal/terminal-input.js';
 import { noticeFromFailure } from '../ui/notices.js';
 
 interface Props {
@@ -57,7 +58,10 @@ export function CommandForm({ session, agent, disabled }: Props) {
     const timeoutMs = timeoutSeconds.trim() !== '' && seconds > 0 ? Math.round(seconds * 1_000) : undefined;
     setSending(true);
     try {
-      await session.client.requestCommand({ agentId: agent.id, command: text, priority, ...(timeoutMs ? { timeoutMs } : {}) });
+      // The command's PTY starts at the size of the terminal it is shown in here, so lines break where they will be read.
+      const { term } = session.terminals.get(agent.id);
+      const size = protocolSize(term.cols, term.rows);
+      await session.client.requestCommand({ agentId: agent.id, command: text, priority, ...size, ...(timeoutMs ? { timeoutMs } : {}) });
       recall.current = { list: rememberCommand(text), index: -1, draft: '' };
       setCommand('');
     } catch (error) {

@@ -38,6 +38,7 @@ export function RunningCommand({ session, command, disabled }: Props) {
           <span className="muted">
             {command.startedAt ? `for ${formatElapsed(Math.max(0, now - command.startedAt))}` : 'running'}
             {command.priority ? ` · ${command.priority}` : ''}
+            {command.waitingForInput ? ' · waiting for input' : ''}
           </span>
           <button
             type="button"

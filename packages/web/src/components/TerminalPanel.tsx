@@ -1,8 +1,11 @@
 import type { AgentInfo } from '@onsembl/client';
 import type { CSSProperties } from 'react';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import type { CommandView } from '../state/dashboard-state.js';
 import type { Session } from '../state/session.js';
 import { shortId } from '../terminal/lines.js';
+import { inputSender, protocolSize } from '../terminal/terminal-input.js';
+import { noticeFromFailure } from '../ui/notices.js';
 import { commandHref } from '../ui/route.js';
 import { TerminalSearch } from './TerminalSearch.js';
 
@@ -10,10 +13,15 @@ interface Props {
   session: Session;
   agent: AgentInfo;
   color: string;
+  /** The command the agent runs now (null when idle or not connected). */
+  running: CommandView | null;
 }
 
+/** A resize is sent once the window has been still this long (dragging a window edge fires many). */
+const RESIZE_SETTLE_MS = 200;
+
 /** Shows the agent's long-lived xterm terminal; it is moved in here, not recreated, on each switch. */
-export function TerminalPanel({ session, agent, color }: Props) {
+export function TerminalPanel({ session, agent, color, running }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const terminal = session.terminals.get(agent.id);
   const { unfilled, filled, newLinesBelow, trimmed, trimmedCommandId } = useSyncExternalStore(terminal.subscribe, () => terminal.view);
@@ -34,8 +42,69 @@ export function TerminalPanel({ session, agent, color }: Props) {
     terminal.attach(element);
     const observer = new ResizeObserver(() => terminal.fit());
     observer.observe(element);
-    return () => observer.disconnect();
+    // The size in characters, for people inspecting the page and for the tests.
+    const mark = () => Object.assign(element.dataset, { cols: String(terminal.term.cols), rows: String(terminal.term.rows) });
+    mark();
+    const sized = terminal.term.onResize(mark);
+    return () => {
+      observer.disconnect();
+      sized.dispose();
+    };
   }, [terminal]);
+
+  // The focused viewer decides the running command's terminal size: a resize here (or typing here)
+  // is sent to its PTY; a viewer in the background leaves it alone and reflows on its own.
+  const runningId = running?.commandId ?? null;
+  useEffect(() => {
+    if (runningId === null) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const send = () => {
+      timer = undefined;
+      if (document.visibilityState !== 'visible' || !document.hasFocus()) return;
+      const { cols, rows } = protocolSize(terminal.term.cols, terminal.term.rows);
+      try {
+        session.client.resizeTerminal(runningId, cols, rows);
+      } catch {
+        // Not connected: the next resize (or the next command's request) carries the size.
+      }
+    };
+    const subscription = terminal.term.onResize(() => {
+      clearTimeout(timer);
+      timer = setTimeout(send, RESIZE_SETTLE_MS);
+    });
+    return () => {
+      clearTimeout(timer);
+      subscription.dispose();
+    };
+  }, [session, terminal, runningId]);
+
+  // Typing into the running command (shell agents: their commands run in a terminal).
+  const canType = runningId !== null && agent.type === 'shell';
+  const [typing, setTyping] = useState(false);
+  const toggle = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!typing || runningId === null) return;
+    const send = inputSender(session.client, runningId, (error) =>
+      session.store.dispatch({ type: 'notice', notice: noticeFromFailure('Typing into the command', error) }),
+    );
+    terminal.setInput({
+      send,
+      leave: () => {
+        setTyping(false);
+        toggle.current?.focus();
+      },
+    });
+    const { cols, rows } = protocolSize(terminal.term.cols, terminal.term.rows);
+    try {
+      session.client.resizeTerminal(runningId, cols, rows);
+    } catch {
+      // Not connected: typing fails visibly with its first keystroke.
+    }
+    return () => terminal.setInput(null);
+  }, [session, terminal, typing, runningId]);
+  useEffect(() => {
+    if (!canType) setTyping(false);
+  }, [canType]);
 
   const copy = async () => {
     const text = terminal.term.getSelection() || terminal.text();
@@ -66,6 +135,24 @@ export function TerminalPanel({ session, agent, color }: Props) {
             data-testid="load-missing"
           >
             {loading ? 'Loading…' : 'Load missing output'}
+          </button>
+        )}
+        {running?.waitingForInput && (
+          <span className="badge waiting" data-testid="waiting-for-input" title="The command is waiting to read its terminal (a prompt)">
+            waiting for input
+          </span>
+        )}
+        {canType && (
+          <button
+            ref={toggle}
+            type="button"
+            className={typing ? 'primary small' : 'small'}
+            aria-pressed={typing}
+            onClick={() => setTyping(!typing)}
+            title={typing ? 'Stop typing into the command (or press Esc twice in the terminal)' : 'Type into the running command: keys go to its terminal'}
+            data-testid="terminal-type"
+          >
+            {typing ? 'Typing… (Esc Esc to stop)' : 'Type into it'}
           </button>
         )}
         <TerminalSearch terminal={terminal} />

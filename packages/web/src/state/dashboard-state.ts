@@ -21,6 +21,8 @@ export interface CommandView {
   queuedAt: number | null;
   /** When this dashboard first heard of it (orders the history), or its queuedAt when it came from the store. */
   seenAt: number;
+  /** Running and blocked reading its terminal: a prompt waits for an answer. */
+  waitingForInput: boolean;
 }
 
 export interface Notice {
@@ -121,6 +123,7 @@ function applyStatus(state: DashboardState, status: CommandStatusPayload, at: nu
     message: status.message ?? before?.message ?? null,
     queuedAt: status.queuedAt ?? before?.queuedAt ?? null,
     seenAt: before?.seenAt ?? at,
+    waitingForInput: status.status === 'running' && (status.waitingForInput ?? before?.waitingForInput ?? false),
   };
   const commands = { ...state.commands, [view.commandId]: view };
   let recent = state.recent;
@@ -146,6 +149,7 @@ function seed(state: DashboardState, records: readonly HistoryCommand[]): Dashbo
       commandId: r.id, agentId: r.agentId, command: r.command, priority: r.priority, status: r.status,
       exitCode: r.exitCode ?? null, signal: r.signal ?? null, durationMs: r.durationMs ?? null, startedAt: r.startedAt ?? null,
       finishedAt: r.finishedAt ?? null, requestedBy: r.requestedBy, message: r.message ?? null, queuedAt: r.queuedAt, seenAt: r.queuedAt,
+      waitingForInput: false,
     };
   }
   if (!added) return state;
@@ -176,6 +180,7 @@ export function runningCommand(state: DashboardState, agentId: string): CommandV
   return {
     commandId: current, agentId, command: null, priority: null, status: 'running', exitCode: null, signal: null,
     durationMs: null, startedAt: null, finishedAt: null, requestedBy: null, message: null, queuedAt: null, seenAt: 0,
+    waitingForInput: false,
   };
 }
 

@@ -31,6 +31,9 @@ const THEME = {
   cyan: '#44d1df', white: '#d6dde6', brightBlack: '#6b7789',
 };
 
+/** Two Escape presses within this leave typing mode (one Escape still reaches the program). */
+const ESCAPE_TWICE_MS = 600;
+
 export const SEARCH_DECORATIONS: ISearchOptions['decorations'] = {
   matchBackground: '#5a4a12', matchOverviewRuler: '#f5c451', activeMatchBackground: '#b3801a', activeMatchColorOverviewRuler: '#ffdd77',
 };
@@ -50,6 +53,8 @@ export class AgentTerminal {
   readonly #listeners = new Set<() => void>();
   /** Marks the buffer's first line: xterm disposes it when the scrollback limit drops that line. */
   #topMarker: IMarker | undefined;
+  #input: { send(data: string): void; leave(): void } | undefined;
+  #lastEscapeAt = Number.NEGATIVE_INFINITY;
   readonly scrollback: number;
 
   constructor(options: { scrollback?: number } = {}) {
@@ -70,11 +75,42 @@ export class AgentTerminal {
     this.term.loadAddon(this.#fit);
     this.term.loadAddon(this.search);
     // Tab and Shift+Tab leave the terminal, as from any other control: its hidden input must not be a
-    // keyboard trap (WCAG 2.1.2). Returning false hands the event back to the browser.
-    this.term.attachCustomKeyEventHandler((event) => event.key !== 'Tab');
+    // keyboard trap (WCAG 2.1.2). Returning false hands the event back to the browser. While the user
+    // types into a command, Tab belongs to the program (completion) and Esc Esc is the way out.
+    this.term.attachCustomKeyEventHandler((event) => this.#keyFilter(event));
+    this.term.onData((data) => this.#input?.send(data));
     this.term.onScroll(() => {
       if (this.#view.newLinesBelow > 0 && this.atBottom) this.#set({ newLinesBelow: 0 });
     });
+  }
+
+  /**
+   * Typing mode: keystrokes go to `send` (the running command's terminal) until `leave` is called
+   * by Esc Esc (two presses within a moment) or the caller turns it off with `setInput(null)`.
+   */
+  setInput(input: { send(data: string): void; leave(): void } | null): void {
+    this.#input = input ?? undefined;
+    this.term.options.disableStdin = input === null;
+    this.term.options.theme = input === null ? THEME : { ...THEME, cursor: THEME.foreground };
+    if (input) this.term.focus();
+  }
+
+  get typing(): boolean {
+    return this.#input !== undefined;
+  }
+
+  #keyFilter(event: KeyboardEvent): boolean {
+    if (!this.#input) return event.key !== 'Tab';
+    if (event.type === 'keydown' && event.key === 'Escape') {
+      const now = event.timeStamp;
+      if (now - this.#lastEscapeAt < ESCAPE_TWICE_MS) {
+        this.#lastEscapeAt = Number.NEGATIVE_INFINITY;
+        this.#input.leave();
+        return false;
+      }
+      this.#lastEscapeAt = now;
+    }
+    return true;
   }
 
   /** The viewport shows the newest line (new output keeps it there; a user who scrolled up stays put). */
