@@ -131,6 +131,6 @@ describe('TLS built in (a private CA made at test time)', () => {
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).not.toBe(0);
-    expect(err.trim()).toBe('onsembl: --tls-cert and --tls-key go together');
+    expect(err.trim()).toBe('onsembl: --tls-cert and --tls-key (tlsCert and tlsKey, ONSEMBL_TLS_CERT and ONSEMBL_TLS_KEY) go together');
   });
 });

@@ -23,6 +23,11 @@ export interface ServerOptions {
   /** Ports: default SqliteStore in dataDir and an in-process MemoryBus. */
   store?: Store;
   bus?: Bus;
+  /**
+   * Behind a reverse proxy: the audit log's client address comes from X-Forwarded-For and the Origin
+   * check uses X-Forwarded-Proto and X-Forwarded-Host. Default false: those headers are ignored.
+   */
+  trustProxy?: boolean;
   /** Browser Origins allowed to open sockets; default: same host as the server only. '*' allows any. */
   allowedOrigins?: readonly string[];
   heartbeatIntervalMs?: number;
@@ -63,6 +68,7 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     webRoot: options.webRoot,
     logLevel: options.logLevel ?? 'info',
     allowedOrigins: options.allowedOrigins,
+    trustProxy: options.trustProxy ?? false,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? Timings.heartbeatIntervalMs,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? Timings.heartbeatTimeoutMs,
     authTimeoutMs: options.authTimeoutMs ?? Timings.authTimeoutMs,

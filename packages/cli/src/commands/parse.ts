@@ -1,12 +1,5 @@
 import { InvalidArgumentError } from 'commander';
 
-/** commander argument parser for a port (0 = any free port). */
-export function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
-  return port;
-}
-
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');

@@ -5,7 +5,8 @@ import { startAgent } from '@onsembl/agent';
 import { Endpoint } from '@onsembl/protocol';
 import { onShutdown } from './parse.js';
 import { stopWithNpm } from './stop-with-npm.js';
-import { serverOptionsFrom, withServerFlags, type ServerFlags } from './server.js';
+import { serverLogger, serverOptionsFrom } from '../config/server-options.js';
+import { settingsFrom, withServerFlags, type ServerFlags } from './server.js';
 
 const YEAR_SECONDS = 365 * 24 * 3600;
 
@@ -14,7 +15,10 @@ export function registerUpCommand(program: Command): void {
     .option('--no-agent', 'do not start the local shell agent')
     .option('--dashboard-ttl <seconds>', 'lifetime of the printed dashboard token', (v) => Number(v), 12 * 3600)
     .action(async (flags: ServerFlags & { agent: boolean; dashboardTtl: number }) => {
-      const server = await startServer({ ...serverOptionsFrom(flags), logLevel: flags.logLevel === 'info' ? 'warn' : flags.logLevel });
+      const settings = settingsFrom(flags);
+      // The printed lines are what a person reads here: the log only says more when asked to.
+      const level = settings.logLevel === 'info' ? 'warn' : settings.logLevel;
+      const server = await startServer({ ...serverOptionsFrom(settings), logLevel: level, logger: serverLogger(settings, level) });
       const name = `local-${hostname()}`.replace(/[^A-Za-z0-9._:@-]/g, '-').slice(0, 100);
       const agent = flags.agent
         ? startAgent({ url: server.wsUrl, token: await server.issueToken('agent', name, YEAR_SECONDS), name })
@@ -35,7 +39,7 @@ export function registerUpCommand(program: Command): void {
       const stop = onShutdown(async () => {
         await agent?.stop();
         await server.close();
-      });
+      }, settings.shutdownTimeoutMs);
       stopWithNpm(stop);
     });
 }

@@ -5,6 +5,7 @@ import type { SessionContext } from '../sessions/session-context.js';
 import { getCommand, getOutput, listCommands } from './command-history.js';
 import { getTrace } from './command-trace.js';
 import { getUsage } from './usage.js';
+import { clientAddress } from '../transport/forwarded.js';
 import { HttpError, intParam, sendJson } from './http-reply.js';
 
 const COMMAND_ROUTE = /^\/api\/commands\/([A-Za-z0-9._:@-]{1,128})(\/output|\/trace)?$/;
@@ -22,7 +23,7 @@ export async function handleApi(ctx: SessionContext, req: IncomingMessage, res: 
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     const verified = token ? await ctx.tokens.verify(token, Role.dashboard) : { ok: false as const, reason: 'no Bearer token' };
     if (!verified.ok) {
-      ctx.audit.record({ actor: '-', role: 'anonymous', action: 'auth.failed', detail: { endpoint: 'api', reason: verified.reason }, remote: req.socket.remoteAddress });
+      ctx.audit.record({ actor: '-', role: 'anonymous', action: 'auth.failed', detail: { endpoint: 'api', reason: verified.reason }, remote: clientAddress(req, ctx.options.trustProxy) });
       res.setHeader('WWW-Authenticate', 'Bearer');
       throw new HttpError(401, `authentication failed: ${verified.reason}`);
     }

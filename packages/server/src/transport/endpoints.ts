@@ -7,6 +7,7 @@ import { redactUrl } from '../logging.js';
 import { AgentSession } from '../sessions/agent-session.js';
 import { DashboardSession } from '../sessions/dashboard-session.js';
 import type { SessionContext } from '../sessions/session-context.js';
+import { clientAddress } from './forwarded.js';
 import { originAllowed } from './origin.js';
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -54,9 +55,9 @@ export class Endpoints {
     }
     if (url.pathname !== Endpoint.dashboard && url.pathname !== Endpoint.agent) return refuse(socket, 404, 'Not Found');
     if (this.closing) return refuse(socket, 503, 'Service Unavailable');
-    if (!originAllowed(req, this.ctx.options.allowedOrigins)) {
+    if (!originAllowed(req, this.ctx.options.allowedOrigins, this.ctx.options.trustProxy)) {
       this.ctx.logger.warn({ origin: req.headers.origin, url: redactUrl(req.url) }, 'upgrade refused: origin not allowed');
-      this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'origin.refused', detail: { origin: req.headers.origin }, remote: req.socket.remoteAddress });
+      this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'origin.refused', detail: { origin: req.headers.origin }, remote: clientAddress(req, this.ctx.options.trustProxy) });
       return refuse(socket, 403, 'Forbidden');
     }
     const token = tokenOf(req, url);
@@ -68,7 +69,7 @@ export class Endpoints {
         if (!result?.ok) {
           const reason = result?.reason ?? 'no token';
           this.ctx.logger.warn({ reason, url: redactUrl(req.url) }, 'agent refused');
-          this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'auth.failed', detail: { endpoint: 'agent', reason }, remote: req.socket.remoteAddress });
+          this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'auth.failed', detail: { endpoint: 'agent', reason }, remote: clientAddress(req, this.ctx.options.trustProxy) });
           return refuse(socket, 401, 'Unauthorized');
         }
         return this.wss.handleUpgrade(req, socket, head, (ws) => this.agentOpened(ws, result.token));
@@ -88,12 +89,12 @@ export class Endpoints {
     req: IncomingMessage,
     result: { ok: true; token: VerifiedToken } | { ok: false; reason: string } | undefined,
   ): void {
-    const session = new DashboardSession(ws, this.ctx, req.socket.remoteAddress ?? '');
+    const session = new DashboardSession(ws, this.ctx, clientAddress(req, this.ctx.options.trustProxy) ?? '');
     this.dashboards.add(session);
     ws.on('close', () => this.dashboards.delete(session));
     if (result && !result.ok) {
       this.ctx.logger.warn({ reason: result.reason, url: redactUrl(req.url) }, 'dashboard refused');
-      this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'auth.failed', detail: { endpoint: 'dashboard', reason: result.reason }, remote: req.socket.remoteAddress });
+      this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'auth.failed', detail: { endpoint: 'dashboard', reason: result.reason }, remote: clientAddress(req, this.ctx.options.trustProxy) });
       session.fail(ErrorCode.AUTH_FAILED, `authentication failed: ${result.reason}`, CloseCode.authFailed);
       return;
     }
