@@ -45,7 +45,12 @@ describe('agent: AI CLI types against stand-in CLIs', () => {
     // The CLI ran in the agent's --cwd, headless, with the options given.
     const [run] = log.runs();
     expect(run?.cwd).toBe('/tmp');
-    expect(run?.argv).toEqual(['--output-format', 'stream-json', '--verbose', '--model', 'claude-sonnet-5-5', '--permission-mode', 'acceptEdits', '--max-turns', '5', '-p', 'list the files @split']);
+    // The prompt is a user turn on stdin; without `approvals` from the server the CLI gets no prompt tool.
+    expect(run?.argv).toEqual([
+      '-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose',
+      '--model', 'claude-sonnet-5-5', '--permission-mode', 'acceptEdits', '--max-turns', '5',
+    ]);
+    expect(run?.prompt).toBe('list the files @split');
   });
 
   it('claude: resumes the session named by command:execute and reports it on the next agent:connect', async () => {

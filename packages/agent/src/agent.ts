@@ -34,6 +34,8 @@ export interface Agent {
 const CAPABILITIES = ['pty', 'interrupt', 'timeout', 'output-ack', 'resume'];
 /** What an AI agent (claude, gemini, codex) can do. */
 const AI_CAPABILITIES = ['interrupt', 'timeout', 'output-ack', 'resume', 'trace', 'sessions', 'budgets'];
+/** Claude Code can ask a dashboard before it runs a tool (approval:request). */
+const APPROVAL_CAPABILITIES = ['approvals'];
 /** Longest escape sequence kept whole across a chunk cut; longer ones are cut like text. */
 const ESCAPE_LOOKBACK_CHARS = 2_048;
 /** A spool file takes this much output before a new one may start (acknowledged files are deleted). */
@@ -151,7 +153,7 @@ class OnsemblAgent implements Agent {
       type,
       version: AGENT_VERSION,
       hostname: this.options.hostname,
-      capabilities: type === 'shell' ? CAPABILITIES : AI_CAPABILITIES,
+      capabilities: type === 'shell' ? CAPABILITIES : type === 'claude' ? [...AI_CAPABILITIES, ...APPROVAL_CAPABILITIES] : AI_CAPABILITIES,
       running: this.table.summaries(),
       ...ai,
     });
@@ -181,6 +183,8 @@ class OnsemblAgent implements Agent {
         return this.table.toTerminal(message.payload.commandId, { input: message.payload.data });
       case 'terminal:resize':
         return this.table.toTerminal(message.payload.commandId, { cols: message.payload.cols, rows: message.payload.rows });
+      case 'approval:response':
+        return this.table.answerApproval(message.payload);
       case 'error':
         return; // Logged by the connection; nothing for the agent to do.
     }

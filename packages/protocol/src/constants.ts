@@ -130,6 +130,13 @@ export const Limits = {
   traceEventMaxBytes: 128 * 1024,
   /** Trace events an agent keeps unacknowledged per command; beyond it the agent holds the CLI (its writes block) until acknowledgements catch up. */
   traceUnackedMax: 10_000,
+  /**
+   * Approval questions one agent may have waiting at once (1.x); one more gets INVALID_MESSAGE and
+   * the agent denies it. A CLI asks one at a time, or a few for parallel tool calls.
+   */
+  approvalsPendingMax: 16,
+  /** Decided approvals the server remembers, to answer a late or second answer with who decided. */
+  approvalsDecidedKept: 1_000,
 } as const;
 
 /** Timings, in milliseconds. Servers and clients take them as defaults and allow overrides for tests. */
@@ -146,6 +153,8 @@ export const Timings = {
   authTimeoutMs: 5_000,
   /** Interrupt escalation: SIGINT, then SIGTERM after this, then SIGKILL after this again. */
   interruptGraceMs: 1_000,
+  /** An approval question nobody answers within this is denied (server option approvalTimeoutMs). */
+  approvalTimeoutMs: 5 * 60_000,
 } as const;
 
 /** Rate limits (spec: "Max 100 messages/second per connection", "Command requests: max 10/minute"). */

@@ -15,6 +15,13 @@ export const ErrorCode = {
    * nothing; try again once GET /health answers 200.
    */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** Onsembl addition (1.x): an approval:response for an approval id the server does not know. */
+  APPROVAL_NOT_FOUND: 'APPROVAL_NOT_FOUND',
+  /**
+   * Onsembl addition (1.x): the approval was decided already (another dashboard answered first, or
+   * its deadline passed); `details` says how, by whom and why.
+   */
+  APPROVAL_DECIDED: 'APPROVAL_DECIDED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -28,6 +35,8 @@ export const ErrorRecoverable: Record<ErrorCode, boolean> = {
   COMMAND_NOT_FOUND: true,
   COMMAND_DENIED: true,
   STORE_UNAVAILABLE: true,
+  APPROVAL_NOT_FOUND: true,
+  APPROVAL_DECIDED: true,
 };
 
 /** WebSocket close codes used by Onsembl. 4xxx are application codes a browser can read. */

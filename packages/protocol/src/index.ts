@@ -1,5 +1,6 @@
 export * from './constants.js';
 export * from './trace.js';
+export * from './approvals.js';
 export * from './prices.js';
 export * from './backoff.js';
 export * from './compression.js';
@@ -19,3 +20,4 @@ export {
   HistoryCommand, CommandListResponse, OutputPageResponse, AuditListResponse, AgentListResponse, ApiError,
   TracePageResponse, StoredTraceEvent, UsageResponse, UsageSum,
 } from './schemas/rest.js';
+export { ApprovalRequestPayload, ApprovalDecidedPayload } from './schemas/approval.js';

@@ -18,6 +18,8 @@ const events: TraceEvent[] = [
   { kind: 'usage', at, inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: null, costSource: 'estimated' },
   { kind: 'result', at, ok: false, reason: 'rate_limited', message: 'API Error: 429', turns: 1, durationMs: 818 },
   { kind: 'notice', at, level: 'warn', message: 'Reconnecting... 1/5' },
+  { kind: 'approval_request', at, approvalId: 'ap-1', tool: 'Bash', input: { command: 'touch approved.txt' }, toolId: 'toolu_01' },
+  { kind: 'approval_decision', at, approvalId: 'ap-1', decision: 'deny', reason: 'timeout', decidedBy: 'onsembl', message: 'no answer within 5 min' },
 ];
 
 const wire = (type: string, payload: unknown) =>

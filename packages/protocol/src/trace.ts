@@ -14,6 +14,10 @@ export const TraceKind = {
   usage: 'usage',
   result: 'result',
   notice: 'notice',
+  /** The CLI asked a dashboard whether it may run a tool (1.x, approvals). */
+  approvalRequest: 'approval_request',
+  /** How that question was decided. */
+  approvalDecision: 'approval_decision',
 } as const;
 export type TraceKind = (typeof TraceKind)[keyof typeof TraceKind];
 

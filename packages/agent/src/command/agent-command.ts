@@ -6,7 +6,9 @@ import type { MemoryBudget } from '../output/memory-budget.js';
 import type { SpoolDirectory } from '../output/spool-directory.js';
 import { UnackedOutput } from '../output/unacked-output.js';
 import { UnackedTrace } from '../output/unacked-trace.js';
-import type { RunningCommand, Runner, RunResult, RunSpec, RunVerdict, StopCause } from '../runner/runner.js';
+import type {
+  ApprovalAnswer, ApprovalQuestion, RunningCommand, Runner, RunResult, RunSpec, RunVerdict, StopCause,
+} from '../runner/runner.js';
 import { Termination } from '../runner/termination.js';
 import type { AgentCommandOutbox } from './command-outbox.js';
 import { OutputDelivery, type ExitPayload } from './output-delivery.js';
@@ -69,6 +71,8 @@ export class AgentCommand {
   private readonly timers: NodeJS.Timeout[] = [];
   private resolveFinished!: () => void;
   private ended: ExitPayload | undefined;
+  /** Approval questions sent to the server and not answered yet; asked again on every new connection. */
+  private readonly questions = new Map<string, ApprovalQuestion>();
 
   constructor(
     readonly id: string,
@@ -129,6 +133,7 @@ export class AgentCommand {
           this.waitingForInput = waiting;
           if (outbox.ready) outbox.send(toServerFromAgent('command:waiting', { commandId: this.id, waiting }));
         },
+        requestApproval: (question) => this.ask(question),
       });
     } catch (error) {
       this.reject('error', `could not start the command: ${(error as Error).message}`);
@@ -170,6 +175,28 @@ export class AgentCommand {
     if (this.running) outbox.send(toServerFromAgent('command:started', { commandId: this.id, pid: this.running.pid }));
     if (this.running && this.waitingForInput) outbox.send(toServerFromAgent('command:waiting', { commandId: this.id, waiting: true }));
     this.delivery.restart();
+    for (const question of this.questions.values()) this.sendQuestion(question);
+  }
+
+  /** The server's decision on one of this run's approval questions. */
+  answerApproval(answer: ApprovalAnswer): void {
+    this.questions.delete(answer.approvalId);
+    const taken = this.running?.answerApproval?.(answer) ?? false;
+    if (!taken) this.logger.debug({ approvalId: answer.approvalId }, 'approval:response for a question not waiting: ignored');
+    else this.logger.info({ approvalId: answer.approvalId, decision: answer.decision, reason: answer.reason, by: answer.decidedBy }, 'approval answered');
+  }
+
+  private ask(question: ApprovalQuestion): void {
+    if (this.exit) return;
+    this.questions.set(question.approvalId, question);
+    this.logger.info({ approvalId: question.approvalId, tool: question.tool }, 'the CLI asks for approval');
+    this.sendQuestion(question);
+  }
+
+  private sendQuestion(question: ApprovalQuestion): void {
+    const { outbox } = this.context;
+    // Not connected: asked once the next connection is registered (onConnectionReady).
+    if (outbox.ready) outbox.send(toServerFromAgent('approval:request', { ...question, commandId: this.id }));
   }
 
   /** Keystrokes from a dashboard, for a program with a terminal (others have nowhere to put them). */
@@ -282,6 +309,7 @@ export class AgentCommand {
 
   private setExit(exit: Omit<ExitPayload, 'commandId' | 'lastSequence'>): void {
     for (const timer of this.timers) clearTimeout(timer);
+    this.questions.clear();
     const message = exit.message === undefined ? {} : { message: exit.message.slice(0, Limits.messageTextMaxChars) };
     const trace = this.trace.lastSequence > 0 ? { lastTraceSequence: this.trace.lastSequence } : {};
     this.ended = { commandId: this.id, lastSequence: this.output.lastSequence, ...exit, ...message, ...trace };

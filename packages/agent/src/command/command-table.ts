@@ -8,6 +8,7 @@ import { commandEnvironment } from './command-environment.js';
 import { RecentIds } from './recent-ids.js';
 
 type Execute = ServerToAgentPayloads['command:execute'];
+type ApprovalResponse = ServerToAgentPayloads['approval:response'];
 
 /** How many forgotten command ids are remembered to refuse running one again. */
 const FORGOTTEN_IDS_KEPT = 10_000;
@@ -75,6 +76,7 @@ export class CommandTable {
       ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
       ...(request.maxCostUsd === undefined ? {} : { maxCostUsd: request.maxCostUsd }),
       ...(request.cols === undefined || request.rows === undefined ? {} : { terminal: { cols: request.cols, rows: request.rows } }),
+      ...(request.approvals === true ? { approvals: true } : {}),
     };
     command.start(this.options.runner, spec, request.timeoutMs);
   }
@@ -94,6 +96,12 @@ export class CommandTable {
     if (!command?.running) return this.logger.debug({ commandId }, 'terminal message for a command not running: ignored');
     if ('input' in action) command.write(action.input);
     else command.resize(action.cols, action.rows);
+  }
+
+  answerApproval(answer: ApprovalResponse): void {
+    const command = this.commands.get(answer.commandId);
+    if (!command) return this.logger.debug({ commandId: answer.commandId, approvalId: answer.approvalId }, 'approval:response for a command not held: ignored');
+    command.answerApproval(answer);
   }
 
   acknowledgeTrace(commandId: string, sequence: number): void {

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { TokenUsage } from '@onsembl/protocol';
 import { AiRun } from './ai/ai-run.js';
+import { ApprovalRelay, type ApprovalAnswer } from './ai/approval-relay.js';
+import { userTurn } from './ai/claude-control.js';
 import { CLI_DEFINITIONS, type AiAgentType, type CliDefinition } from './ai/cli-definitions.js';
 import { ProcessFamily } from './process-family.js';
 import type { RunCallbacks, RunningCommand, Runner, RunSpec, StopCause } from './runner.js';
@@ -42,11 +44,12 @@ export class AiCliRunner implements Runner {
       permissionMode: this.settings.permissionMode,
       resumeSessionId: spec.resumeSessionId,
       cliArgs: this.settings.cliArgs ?? [],
+      approvals: spec.approvals === true,
     });
     const child = spawn(this.settings.cliPath ?? def.binary, args, {
       cwd: spec.cwd,
       env: { ...spec.env, ...def.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [def.stdin === 'stream-json' ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       // Its own session and process group (setsid): signals go to the group, as for the shell runner.
       detached: true,
     });
@@ -68,9 +71,20 @@ export class AiCliRunner implements Runner {
         trace: (event) => callbacks.onTrace?.(event),
         text: (text) => command.text(text),
         overBudget: (reason) => callbacks.requestStop?.(reason),
+        control: (request) => relay.request(request),
       },
     );
     const command = new AiCliCommand(child, run, callbacks);
+    const relay = new ApprovalRelay(
+      {
+        write: (line) => command.input(line),
+        ask: (question) => callbacks.requestApproval?.(question),
+        trace: (draft) => run.event(draft),
+      },
+      spec.approvals === true && callbacks.requestApproval !== undefined,
+    );
+    command.relay = relay;
+    if (def.stdin === 'stream-json') command.input(userTurn(spec.command));
     return command;
   }
 }
@@ -86,6 +100,9 @@ class AiCliCommand implements RunningCommand {
   private muted = false;
   private paused = false;
   private closeTimer: NodeJS.Timeout | undefined;
+  private inputEnded = false;
+  /** Answers the CLI's approval questions (set right after construction). */
+  relay: ApprovalRelay | undefined;
 
   constructor(
     private readonly child: ChildProcess,
@@ -95,7 +112,11 @@ class AiCliCommand implements RunningCommand {
     this.pid = child.pid as number;
     this.family = new ProcessFamily(this.pid);
     const { stdout, stderr } = child as ChildProcess & { stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream };
-    stdout.on('data', (data: Buffer) => run.stdout(data));
+    stdout.on('data', (data: Buffer) => {
+      run.stdout(data);
+      // Claude waits for the next user turn after its result: the run is over, so stdin closes.
+      if (run.hasVerdict) this.endInput();
+    });
     stderr.on('data', (data: Buffer) => run.stderr(data));
     const ended = (which: 'stdout' | 'stderr') => () => {
       if (which === 'stdout') this.stdoutDone = true;
@@ -107,8 +128,12 @@ class AiCliCommand implements RunningCommand {
     child.on('error', () => {
       // Reported through the exit; nothing else to do.
     });
+    // A CLI that exits while an answer is being written: EPIPE, which the exit explains.
+    child.stdin?.on('error', () => undefined);
     child.once('exit', (code, signal) => {
       this.exitStatus = { exitCode: code, signal: signal ?? null };
+      this.relay?.close();
+      this.endInput();
       // Whatever is still in the pipe is read now, held or not: the process is gone.
       this.resumeOutput();
       this.closeTimer = setTimeout(() => {
@@ -118,6 +143,25 @@ class AiCliCommand implements RunningCommand {
       }, STDOUT_AFTER_EXIT_MS);
       this.maybeFinish();
     });
+  }
+
+  /** A line to the CLI's stdin (stream-json mode), while it is open. */
+  input(line: string): void {
+    const stdin = this.child.stdin;
+    if (!stdin || this.inputEnded || stdin.destroyed) return;
+    stdin.write(line);
+  }
+
+  /** No more input: the CLI finishes what it does and exits. */
+  endInput(): void {
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    this.relay?.close();
+    this.child.stdin?.end();
+  }
+
+  answerApproval(answer: ApprovalAnswer): boolean {
+    return this.relay?.answer(answer) ?? false;
   }
 
   /** Terminal text from the run (dropped once muted, except what the run says at its end). */
@@ -136,6 +180,8 @@ class AiCliCommand implements RunningCommand {
 
   stopping(cause: StopCause): void {
     this.run.stopping(STOP_REASONS[cause]);
+    // Questions still waiting are not answered now; closing stdin lets the CLI end with the signals.
+    this.endInput();
   }
 
   pauseOutput(): void {

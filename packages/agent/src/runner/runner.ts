@@ -1,4 +1,7 @@
 import type { StopReason, TraceEvent, UsageTotals } from '@onsembl/protocol';
+import type { ApprovalAnswer, ApprovalQuestion } from './ai/approval-relay.js';
+
+export type { ApprovalAnswer, ApprovalQuestion } from './ai/approval-relay.js';
 
 /**
  * How a command is run, per agent type. The agent core only sees this interface: it feeds the
@@ -20,6 +23,8 @@ export interface RunSpec {
   maxCostUsd?: number | undefined;
   /** The requesting dashboard's terminal size, for a runner with a terminal (default: the runner's own). */
   terminal?: { cols: number; rows: number } | undefined;
+  /** AI runs: the server relays approval questions (command:execute `approvals`), so the CLI may ask. */
+  approvals?: boolean | undefined;
 }
 
 /** An AI run's own account of how it ended. */
@@ -54,6 +59,8 @@ export interface RunCallbacks {
   requestStop?(cause: Extract<StopCause, 'budget_tokens' | 'budget_cost'>): void;
   /** Runners with a terminal: the program started (true) or stopped (false) waiting to read it. */
   onWaitingForInput?(waiting: boolean): void;
+  /** AI runs: the CLI asks whether it may run a tool; the answer comes through `answerApproval`. */
+  requestApproval?(question: ApprovalQuestion): void;
 }
 
 export interface RunningCommand {
@@ -72,6 +79,8 @@ export interface RunningCommand {
   /** Runners with a terminal: keystrokes from a dashboard, and its new size. */
   write?(data: string): void;
   resize?(cols: number, rows: number): void;
+  /** AI runs: the server's decision on a question; false when the run does not wait for it. */
+  answerApproval?(answer: ApprovalAnswer): boolean;
 }
 
 export interface Runner {

@@ -12,6 +12,8 @@ export function fakeCliPath(type: AiAgentType): string {
 export interface FakeCliRun {
   cli: string;
   argv: string[];
+  /** The prompt as the CLI got it (an argument, or Claude's first user turn on stdin). */
+  prompt: string;
   cwd: string;
   pid: number;
   children: number[];

@@ -4,6 +4,7 @@ import {
   AgentTypeSchema, CommandText, ErrorPayload, Heartbeat, Id, Millis, Name, NonNegativeInt,
   OutputStreamSchema, Sequence, TerminalCols, TerminalInputData, TerminalRows, Text, TimeoutMs,
 } from './common.js';
+import { AgentApprovalRequest, AgentApprovalResponse } from './approval.js';
 import { StopReasonSchema, TraceEvent } from './trace.js';
 
 /** A per-command token budget (protocol 1.x). */
@@ -77,6 +78,8 @@ export const AgentToServer = {
    * own counter beside terminal:output's; kept by the agent until trace:ack, resent after reconnect.
    */
   'trace:event': Type.Object({ commandId: Id, sequence: Sequence, event: TraceEvent }),
+  /** The CLI asks whether it may run a tool (1.x; only for a command:execute with `approvals: true`). */
+  'approval:request': AgentApprovalRequest,
   heartbeat: Heartbeat,
 } as const;
 
@@ -104,6 +107,11 @@ export const ServerToAgent = {
     /** 1.x: the PTY's size (the requesting dashboard's terminal); absent = the agent's default. */
     cols: Type.Optional(TerminalCols),
     rows: Type.Optional(TerminalRows),
+    /**
+     * AI agents (1.x): the server relays this run's approval questions to dashboards, so the CLI
+     * may ask (Claude Code: `--permission-prompt-tool stdio`). Absent: the permission mode decides alone.
+     */
+    approvals: Type.Optional(Type.Boolean()),
   }),
   /** 1.x: the running command's terminal changed size (the focused viewer resized). */
   'terminal:resize': Type.Object({ commandId: Id, cols: TerminalCols, rows: TerminalRows }),
@@ -119,6 +127,8 @@ export const ServerToAgent = {
   'command:ack': Type.Object({ commandId: Id }),
   /** Everything up to and including `sequence` of this command's trace is stored (1.x). */
   'trace:ack': Type.Object({ commandId: Id, sequence: NonNegativeInt }),
+  /** The decision on an approval:request (1.x); resent when the agent asks again after a reconnect. */
+  'approval:response': AgentApprovalResponse,
   error: ErrorPayload,
   heartbeat: Heartbeat,
 } as const;

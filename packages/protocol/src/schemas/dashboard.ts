@@ -6,6 +6,7 @@ import {
   TimeoutMs, Token,
 } from './common.js';
 import { MaxCostUsd, MaxTokens } from './agent.js';
+import { ApprovalDecidedPayload, ApprovalRequestPayload, DashboardApprovalResponse } from './approval.js';
 import { StopReasonSchema, TraceEvent, UsageTotals } from './trace.js';
 
 /** Payload schemas of what a dashboard may send, by message type. */
@@ -48,6 +49,8 @@ export const DashboardToServer = {
   'terminal:resize': Type.Object({ commandId: Id, cols: TerminalCols, rows: TerminalRows }),
   /** 1.x: keystrokes (or a pasted piece) for a running shell command's terminal. */
   'terminal:input': Type.Object({ commandId: Id, data: TerminalInputData, requestId: Type.Optional(Id) }),
+  /** Allow or deny a tool an AI CLI asks to run (1.x); the first answer wins. */
+  'approval:response': DashboardApprovalResponse,
 } as const;
 
 export const QueueEntry = Type.Object({
@@ -129,6 +132,10 @@ export const ServerToDashboard = {
     requestId: Type.Optional(Id),
   }),
   'token:refreshed': Type.Object({ expiresAt: Millis, requestId: Type.Optional(Id) }),
+  /** An AI CLI asks whether it may run a tool (1.x): to every dashboard, stored with a position. */
+  'approval:request': ApprovalRequestPayload,
+  /** How an approval was decided (1.x): to every dashboard, stored with a position. */
+  'approval:decided': ApprovalDecidedPayload,
   error: ErrorPayload,
   heartbeat: Heartbeat,
 } as const;

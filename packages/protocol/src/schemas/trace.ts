@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Limits } from '../constants.js';
 import { CostSource, FileChangeKind, NoticeLevel, StopReason } from '../trace.js';
-import { Id, literals, Millis, NonNegativeInt, Text } from './common.js';
+import { ApprovalDecisionSchema, ApprovalReasonSchema } from './approval.js';
+import { Id, literals, Millis, Name, NonNegativeInt, Text } from './common.js';
 
 export const StopReasonSchema = literals(StopReason);
 export const CostSourceSchema = literals(CostSource);
@@ -108,6 +109,26 @@ export const TraceEvent = Type.Union([
     ...at,
     level: literals(NoticeLevel),
     message: Text,
+  }),
+  /** The CLI asked whether it may run a tool; the question went to every dashboard (approval:request). */
+  Type.Object({
+    kind: Type.Literal('approval_request'),
+    ...at,
+    approvalId: Id,
+    tool: Type.String({ minLength: 1, maxLength: 256 }),
+    input: Type.Unknown(),
+    inputTruncated: Type.Optional(Type.Boolean()),
+    toolId: Type.Optional(Id),
+  }),
+  /** How the question was answered, and what the agent told the CLI. */
+  Type.Object({
+    kind: Type.Literal('approval_decision'),
+    ...at,
+    approvalId: Id,
+    decision: ApprovalDecisionSchema,
+    reason: ApprovalReasonSchema,
+    decidedBy: Name,
+    message: Type.Optional(Text),
   }),
 ]);
 export type TraceEvent = Static<typeof TraceEvent>;

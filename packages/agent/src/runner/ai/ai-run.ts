@@ -7,7 +7,7 @@ import { GeminiStream } from './gemini-stream.js';
 import { LineSplitter } from './line-splitter.js';
 import { TerminalRenderer } from './render.js';
 import { capMessage, cutText } from './trace-caps.js';
-import type { ParserSink, ProcessExit, StreamFormat, StreamParser, TraceDraft, UsageUpdate } from './types.js';
+import type { ControlRequest, ParserSink, ProcessExit, StreamFormat, StreamParser, TraceDraft, UsageUpdate } from './types.js';
 import { tokenSum, UsageMeter, type Budget } from './usage-meter.js';
 
 export interface AiRunOptions {
@@ -28,6 +28,8 @@ export interface AiRunOutput {
   text(text: string): void;
   /** A budget was passed: the run must be stopped (called once). */
   overBudget(reason: Extract<StopReason, 'budget_tokens' | 'budget_cost'>): void;
+  /** The CLI waits for an answer to a control request (Claude's approvals); unset: refused. */
+  control?(request: ControlRequest): void;
 }
 
 
@@ -70,6 +72,7 @@ export class AiRun {
       event: (draft, flags) => this.emit(draft, flags?.shown === true),
       delta: (text) => this.output.text(this.renderer.delta(text)),
       usage: (update) => this.onUsage(update),
+      control: (request) => this.output.control?.(request),
     };
     this.parser = new parsers[options.format]({
       sink,
@@ -77,6 +80,11 @@ export class AiRun {
       model: options.model,
       threadTotals: options.threadTotals,
     });
+  }
+
+  /** The CLI gave its final event. */
+  get hasVerdict(): boolean {
+    return this.parser.verdict !== undefined;
   }
 
   get sessionId(): string | undefined {
@@ -96,6 +104,11 @@ export class AiRun {
   stderr(data: Buffer): void {
     if (this.ended) return;
     for (const line of this.stderrLines.push(data)) this.onStderr(line.text);
+  }
+
+  /** An event of the run that does not come from the stream (an approval's question and answer). */
+  event(draft: TraceDraft): void {
+    if (!this.ended) this.emit(draft, false);
   }
 
   /** The agent is stopping the run (interrupt, timeout, budget): that is the verdict, whatever the CLI says. */

@@ -48,8 +48,10 @@ export class ClaudeStream implements StreamParser {
         return this.user(value);
       case 'result':
         return this.result(value);
+      case 'control_request':
+        return this.controlRequest(value);
       default:
-        // stream_event (partial messages), rate_limit_event, control_* (issue 16): nothing to show.
+        // stream_event (partial messages), rate_limit_event, control_response: nothing to show.
         return;
     }
   }
@@ -67,6 +69,26 @@ export class ClaudeStream implements StreamParser {
 
   private get sink() {
     return this.context.sink;
+  }
+
+  private controlRequest(value: Obj): void {
+    const requestId = str(value.request_id);
+    const request = isObj(value.request) ? value.request : {};
+    if (requestId === undefined) return;
+    if (request.subtype !== 'can_use_tool') {
+      this.sink.control({ subtype: 'other', requestId, name: str(request.subtype) ?? 'unknown' });
+      return;
+    }
+    const toolUseId = str(request.tool_use_id);
+    const description = str(request.description);
+    this.sink.control({
+      subtype: 'can_use_tool',
+      requestId,
+      tool: (str(request.tool_name) ?? 'tool').slice(0, 256) || 'tool',
+      input: request.input ?? null,
+      ...(toolUseId ? { toolUseId: safeId(toolUseId, 'tool') } : {}),
+      ...(description ? { description: capMessage(description) } : {}),
+    });
   }
 
   private system(value: Obj): void {

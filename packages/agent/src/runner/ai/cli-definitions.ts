@@ -10,6 +10,8 @@ export interface CliRunArgs {
   resumeSessionId?: string | undefined;
   /** Extra arguments from --cli-arg, placed before the prompt. */
   cliArgs: readonly string[];
+  /** The server relays approval questions: the CLI may ask (Claude: `--permission-prompt-tool stdio`). */
+  approvals: boolean;
 }
 
 /** How one AI CLI is run headless (facts: shared/research/agent-clis.md, docs/agents.md). */
@@ -27,19 +29,17 @@ export interface CliDefinition {
   /** Added to the CLI's environment. */
   env: Readonly<Record<string, string>>;
   /**
-   * stdin of the CLI. Closed for now (Claude and Codex wait for or read piped input otherwise). For
-   * remote approvals (issue 16) Claude will get `--input-format stream-json --permission-prompt-tool
-   * stdio` and a pipe here, through which the runner answers its control requests.
+   * stdin of the CLI. `closed` (Gemini and Codex wait for or read piped input otherwise; the prompt
+   * is an argument), or `stream-json` (Claude): the prompt goes as a user turn on a pipe that stays
+   * open while the run lasts, for the answers to its control requests (approvals), and is closed
+   * once the CLI gave its result (it would wait for the next turn otherwise) or the run is stopped.
    */
-  stdin: 'closed';
+  stdin: 'closed' | 'stream-json';
   args(run: CliRunArgs): string[];
 }
 
 /** A prompt that starts with '-' would be read as an option: after `--` it cannot be. */
-const promptArgs = (prompt: string, flag?: string) => {
-  if (!prompt.startsWith('-')) return flag ? [flag, prompt] : [prompt];
-  return flag ? [flag, '--', prompt] : ['--', prompt];
-};
+const promptArgs = (prompt: string) => (prompt.startsWith('-') ? ['--', prompt] : [prompt]);
 
 export const CLI_DEFINITIONS: Record<AiAgentType, CliDefinition> = {
   claude: {
@@ -51,15 +51,15 @@ export const CLI_DEFINITIONS: Record<AiAgentType, CliDefinition> = {
     permissionModes: ['default', 'acceptEdits', 'auto', 'bypassPermissions', 'dontAsk', 'manual', 'plan'],
     permissionFlag: '--permission-mode',
     env: {},
-    stdin: 'closed',
+    stdin: 'stream-json',
+    // -p is a switch (print, no TUI); the prompt comes on stdin (claude-control.ts userTurn).
     args: (run) => [
-      '--output-format', 'stream-json', '--verbose',
+      '-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose',
+      ...(run.approvals ? ['--permission-prompt-tool', 'stdio'] : []),
       ...(run.model ? ['--model', run.model] : []),
       ...(run.permissionMode ? ['--permission-mode', run.permissionMode] : []),
       ...(run.resumeSessionId ? ['--resume', run.resumeSessionId] : []),
       ...run.cliArgs,
-      // -p is a switch (print and exit); the prompt is the positional argument after it.
-      ...promptArgs(run.prompt, '-p'),
     ],
   },
   gemini: {

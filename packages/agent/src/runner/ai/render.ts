@@ -1,5 +1,6 @@
 import type { TraceEvent, TraceEventOf, UsageTotals } from '@onsembl/protocol';
 import { REASON_TEXT } from './classify.js';
+import { toolSummary } from './trace-caps.js';
 import { tokenSum } from './usage-meter.js';
 
 const ESC = '\u001b[';
@@ -107,10 +108,25 @@ export class TerminalRenderer {
         const mark = event.level === 'error' ? '✘' : event.level === 'warn' ? '!' : '·';
         return this.block(paint(color, this.clip(`${mark} ${cleanText(event.message)}`, 12)));
       }
+      case 'approval_request': {
+        const gist = toolSummary(event.tool, event.input);
+        return this.block(paint(style.yellow + style.bold, `? ${cut(cleanText(gist), LINE_CHARS)}`) + paint(style.yellow, ' needs approval: waiting for an answer in Onsembl'));
+      }
+      case 'approval_decision':
+        return this.block(this.decision(event));
       case 'usage':
       case 'result':
         return ''; // The closing line tells both.
     }
+  }
+
+  private decision(event: TraceEventOf<'approval_decision'>): string {
+    if (event.decision === 'allow') return paint(style.green, `  ✔ allowed by ${cleanText(event.decidedBy)}`);
+    const why =
+      event.reason === 'timeout' ? ': nobody answered before the deadline'
+      : event.reason === 'command_ended' ? ': the command ended'
+      : ` by ${cleanText(event.decidedBy)}${event.message ? `: ${cut(cleanText(event.message).replace(/\s*\n\s*/g, ' '), 300)}` : ''}`;
+    return paint(style.red, `  ✘ denied${why}`);
   }
 
   /** The last line of a run: verdict, turns, tokens, cost, duration. */

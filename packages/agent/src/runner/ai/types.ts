@@ -18,7 +18,14 @@ export interface ParserSink {
   /** Assistant text to show now, arriving in pieces; its joined `message` event follows via event(). */
   delta(text: string): void;
   usage(update: UsageUpdate): void;
+  /** The CLI asks something of its host and waits for the answer (Claude's `control_request`). */
+  control(request: ControlRequest): void;
 }
+
+/** A control request of the CLI: `can_use_tool` asks whether a tool may run; any other is refused. */
+export type ControlRequest =
+  | { subtype: 'can_use_tool'; requestId: string; tool: string; input: unknown; toolUseId?: string; description?: string }
+  | { subtype: 'other'; requestId: string; name: string };
 
 /** The CLI's own word on how the run went. */
 export interface CliVerdict {
