@@ -38,7 +38,7 @@ describe('the onsembl command', () => {
     expect(readFileSync(join(dir.path, 'jwt-secret'), 'utf8').trim().length).toBeGreaterThanOrEqual(32);
     const bad = await run(process.execPath, [CLI, 'token', '--role', 'admin'], { env }).catch((e: { stderr: string; code: number }) => e);
     expect(bad).toMatchObject({ code: expect.any(Number) });
-    expect((bad as { stderr: string }).stderr).toContain('must be dashboard or agent');
+    expect((bad as { stderr: string }).stderr).toContain('must be dashboard, agent or metrics');
   });
 
   it('up: starts a server and a local shell agent, prints the dashboard URL, and the spec example session works', async () => {

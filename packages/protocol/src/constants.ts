@@ -13,6 +13,8 @@ export const Endpoint = {
   dashboard: '/ws/dashboard',
   agent: '/ws/agent',
   health: '/health',
+  /** Prometheus text format; needs a `metrics` or `dashboard` token unless the operator turned that off. */
+  metrics: '/metrics',
 } as const;
 export type Endpoint = (typeof Endpoint)[keyof typeof Endpoint];
 
@@ -46,7 +48,8 @@ export const FINAL_COMMAND_STATUSES: ReadonlySet<CommandStatus> = new Set([
 export const OutputStream = { stdout: 'stdout', stderr: 'stderr' } as const;
 export type OutputStream = (typeof OutputStream)[keyof typeof OutputStream];
 
-export const Role = { dashboard: 'dashboard', agent: 'agent' } as const;
+/** The `role` claim of a token. `metrics` may only read GET /metrics (for a Prometheus scraper). */
+export const Role = { dashboard: 'dashboard', agent: 'agent', metrics: 'metrics' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
 /** Why a command is being interrupted; the agent uses it only for its own log and exit outcome. */

@@ -28,6 +28,8 @@ export interface ServerOptions {
    * check uses X-Forwarded-Proto and X-Forwarded-Host. Default false: those headers are ignored.
    */
   trustProxy?: boolean;
+  /** GET /metrics needs a metrics or dashboard token ('token', the default), or nothing ('none'). */
+  metricsAuth?: 'token' | 'none';
   /** Browser Origins allowed to open sockets; default: same host as the server only. '*' allows any. */
   allowedOrigins?: readonly string[];
   heartbeatIntervalMs?: number;
@@ -69,6 +71,7 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     logLevel: options.logLevel ?? 'info',
     allowedOrigins: options.allowedOrigins,
     trustProxy: options.trustProxy ?? false,
+    metricsAuth: options.metricsAuth ?? 'token',
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? Timings.heartbeatIntervalMs,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? Timings.heartbeatTimeoutMs,
     authTimeoutMs: options.authTimeoutMs ?? Timings.authTimeoutMs,

@@ -3,7 +3,7 @@ import { mkdirSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Role } from '@onsembl/protocol';
+import { Role, type AgentInfo } from '@onsembl/protocol';
 import { lockDataDir } from './adapters/data-dir-lock.js';
 import { MemoryBus } from './adapters/memory-bus.js';
 import { SqliteStore } from './adapters/sqlite-store.js';
@@ -25,6 +25,8 @@ import { resolveOptions, type ServerOptions } from './options.js';
 import type { SessionContext } from './sessions/session-context.js';
 import { Endpoints } from './transport/endpoints.js';
 import { createListener } from './tls.js';
+import { timeStoreWrites } from './core/timed-store.js';
+import { ServerMetrics } from './http/metrics.js';
 
 const require = createRequire(import.meta.url);
 /** The topic a bus probe publishes on while the bus is down (nobody subscribes to it). */
@@ -39,7 +41,7 @@ export interface OnsemblServer {
   /** ws://host:port, or wss:// with TLS */
   readonly wsUrl: string;
   readonly context: SessionContext;
-  issueToken(role: 'dashboard' | 'agent', name: string, ttlSeconds?: number): Promise<string>;
+  issueToken(role: 'dashboard' | 'agent' | 'metrics', name: string, ttlSeconds?: number): Promise<string>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -67,7 +69,12 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const rawBus = input.bus ?? new MemoryBus();
   // Every store and bus call reports to one Health (GET /health) and fails as a DependencyError.
   const health = new Health(logger);
-  const store = watchStore(rawStore, health);
+  // GET /metrics: counted as the server works; the gauges are read when scraped.
+  const metrics: ServerMetrics = new ServerMetrics({
+    connections: () => ({ dashboard: endpoints.dashboards.size, agent: endpoints.agents.size }),
+    agents: (): AgentInfo[] => registry.list(),
+  });
+  const store = watchStore(timeStoreWrites(rawStore, metrics), health);
   const bus = watchBus(rawBus, health, logger);
   health.setProbe(Dependency.store, () => rawStore.eventBounds());
   health.setProbe(Dependency.bus, () => rawBus.publish(HEALTH_PROBE_TOPIC, ''));
@@ -77,7 +84,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const eventLog = await EventLog.open(store, async () => {
     await Promise.all([pipeline.flush(), tracePipeline.flush()]);
   });
-  const broadcaster = new Broadcaster(bus, eventLog);
+  const broadcaster = new Broadcaster(bus, eventLog, metrics);
   await broadcaster.start();
   const registry = new Registry(store, broadcaster, logger);
   await registry.load();
@@ -85,6 +92,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
     queueCapacity: options.queueCapacity,
     defaultTimeoutMs: options.defaultTimeoutMs,
     timeoutGraceMs: 5_000,
+    counters: metrics,
   }, logger);
   await scheduler.load();
 
@@ -92,7 +100,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const retention = new Retention(store, options, logger);
   retention.start();
   const context: SessionContext = {
-    options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, audit, health, serverVersion: SERVER_VERSION,
+    options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, audit, health, serverVersion: SERVER_VERSION, counters: metrics,
   };
   const endpoints = new Endpoints(context);
   const webRoot = options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot());
@@ -100,7 +108,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
     input.tls,
     // Node checks header/request timeouts only every connectionsCheckingInterval (30 s by default).
     { connectionsCheckingInterval: Math.min(1_000, options.slowRequestTimeoutMs), headersTimeout: options.slowRequestTimeoutMs },
-    createRequestHandler(context, { dashboards: () => endpoints.dashboards.size, agents: () => endpoints.agents.size }, webRoot),
+    createRequestHandler(context, { dashboards: () => endpoints.dashboards.size, agents: () => endpoints.agents.size }, webRoot, metrics),
   );
   // Bounds for hostile clients: header count and size, and slow requests.
   http.maxHeadersCount = 100;
@@ -181,7 +189,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
     httpUrl: `${input.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
     wsUrl: `${input.tls ? 'wss' : 'ws'}://${hostForUrl}:${port}`,
     context,
-    issueToken: (role, name, ttl) => tokens.issue(role === 'agent' ? Role.agent : Role.dashboard, name, ttl),
+    issueToken: (role, name, ttl) => tokens.issue(Role[role], name, ttl),
     close,
     [Symbol.asyncDispose]: close,
   };

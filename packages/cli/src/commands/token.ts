@@ -7,15 +7,15 @@ import { writePrivateFile } from '../config/private-file.js';
 import { parsePositiveInt } from './parse.js';
 
 function parseRole(value: string): Role {
-  if (value !== Role.dashboard && value !== Role.agent) throw new InvalidArgumentError('must be dashboard or agent');
+  if (value !== Role.dashboard && value !== Role.agent && value !== Role.metrics) throw new InvalidArgumentError('must be dashboard, agent or metrics');
   return value;
 }
 
 export function registerTokenCommand(program: Command): void {
   program
     .command('token')
-    .description('print one signed token (HS256 JWT) for a dashboard or an agent')
-    .requiredOption('--role <role>', 'dashboard | agent', parseRole)
+    .description('print one signed token (HS256 JWT) for a dashboard, an agent or a metrics scraper')
+    .requiredOption('--role <role>', 'dashboard | agent | metrics (GET /metrics only)', parseRole)
     .option('--name <name>', 'identity (the token subject); default: your user name')
     .option('--ttl <seconds>', 'lifetime in seconds', parsePositiveInt, DEFAULT_TOKEN_TTL_SECONDS)
     .option('--data-dir <dir>', 'where the secret lives (default: $ONSEMBL_DATA_DIR or ./.onsembl)')

@@ -33,7 +33,7 @@ describe('server settings: file, then environment, then flags', () => {
     const config = file('server.yaml', 'port: 4000\nhost: 0.0.0.0\nlogLevel: debug\nheartbeatTimeoutMs: 90000\n');
     const settings = loadServerSettings({ config, port: '4002' }, { ONSEMBL_PORT: '4001', ONSEMBL_HOST: '::1' });
     expect(settings).toMatchObject({
-      port: 4002, host: '::1', logLevel: 'debug', heartbeatTimeoutMs: 90000, logFormat: 'json', trustProxy: false,
+      port: 4002, host: '::1', logLevel: 'debug', heartbeatTimeoutMs: 90000, logFormat: 'json', trustProxy: false, metricsAuth: 'token',
     });
     expect(loadServerSettings({ config }, { ONSEMBL_PORT: '4001' }).port).toBe(4001);
     expect(loadServerSettings({ config }, {}).port).toBe(4000);
@@ -75,6 +75,7 @@ describe('server settings: file, then environment, then flags', () => {
     ['logFormat: xml', '"logFormat"', 'json, pretty', '"xml"'],
     ['trustProxy: maybe', '"trustProxy"', 'true or false', '"maybe"'],
     ['heartbeatTimeoutMs: -5', '"heartbeatTimeoutMs"', 'a positive integer', '-5'],
+    ['metricsAuth: off', '"metricsAuth"', 'token, none', '"off"'],
     ['allowOrigins: https://one.example', '"allowOrigins"', 'a list of Origins like https://ops.example.com, or *', '"https://one.example"'],
   ])('refuses a bad value in the file: %s', (line, key, allowed, got) => {
     const config = file('server.yaml', `${line}\n`);

@@ -21,6 +21,7 @@ export function serverOptionsFrom(settings: ServerSettings): ServerOptions {
     dataDir: resolveDataDir(settings.dataDir),
     logLevel: settings.logLevel,
     trustProxy: settings.trustProxy,
+    metricsAuth: settings.metricsAuth,
   };
   if (settings.tlsCert !== undefined && settings.tlsKey !== undefined) {
     options.tls = { cert: readPem('TLS certificate', settings.tlsCert), key: readPem('TLS key', settings.tlsKey) };

@@ -27,6 +27,7 @@ const positiveInt = (flag: string, help: string, defaultText: string) => ({
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
+export const METRICS_AUTH = ['token', 'none'] as const;
 
 /** One of `values`, typed as their union (TypeBox checks the literals). */
 const literals = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>(Type.Union(values.map((v) => Type.Literal(v))));
@@ -41,6 +42,7 @@ const table = {
   tlsKey: { flag: '--tls-key', schema: Type.String({ minLength: 1 }), allowed: 'a PEM file path', help: 'the PEM private key of --tls-cert', kind: 'path' },
   trustProxy: { flag: '--trust-proxy', schema: Type.Boolean(), allowed: 'true or false', help: 'behind a reverse proxy: take the client address from X-Forwarded-For and the scheme from X-Forwarded-Proto', default: false, kind: 'boolean' },
   allowOrigins: { flag: '--allow-origin', schema: Type.Array(Type.String({ minLength: 1 })), allowed: 'a list of Origins like https://ops.example.com, or *', help: 'extra browser Origins allowed to connect (repeatable; * = any)', kind: 'list' },
+  metricsAuth: { flag: '--metrics-auth', schema: literals(METRICS_AUTH), allowed: METRICS_AUTH.join(', '), help: 'GET /metrics needs a metrics or dashboard token (token, default), or nothing (none: only where just the scraper can reach the port)', default: 'token', kind: 'enum' },
   heartbeatTimeoutMs: positiveInt('--heartbeat-timeout', 'close connections silent this long, ms', '60000'),
   heartbeatIntervalMs: positiveInt('--heartbeat-interval', 'expected heartbeat interval of clients, ms', '30000'),
   defaultTimeoutMs: positiveInt('--default-timeout', 'timeout for commands that name none, ms', 'none'),
@@ -70,4 +72,4 @@ export const ServerConfigSchema = Type.Object(
 export type ServerConfigFile = Static<typeof ServerConfigSchema>;
 
 /** The merged settings: the keys with a default are always there. */
-export type ServerSettings = ServerConfigFile & Required<Pick<ServerConfigFile, 'port' | 'host' | 'logLevel' | 'logFormat' | 'trustProxy'>>;
+export type ServerSettings = ServerConfigFile & Required<Pick<ServerConfigFile, 'port' | 'host' | 'logLevel' | 'logFormat' | 'trustProxy' | 'metricsAuth'>>;

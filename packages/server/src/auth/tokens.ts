@@ -36,7 +36,7 @@ export class TokenService {
       // algorithms pins HS256: `alg: none` and any other algorithm are refused by jose.
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
       const role = payload.role;
-      if (role !== Role.dashboard && role !== Role.agent) return { ok: false, reason: 'token has no valid role claim' };
+      if (role !== Role.dashboard && role !== Role.agent && role !== Role.metrics) return { ok: false, reason: 'token has no valid role claim' };
       if (expectedRole !== undefined && role !== expectedRole) {
         return { ok: false, reason: `token role "${role}" cannot be used here (needs "${expectedRole}")` };
       }

@@ -3,6 +3,7 @@ import { BusTopic, type Bus } from '../ports/bus.js';
 import type { EventReference } from '../ports/store.js';
 import type { EventLog } from './event-log.js';
 import { traceEventText } from './trace-text.js';
+import { noCounters, SocketRole, typeOfText, type ServerCounters } from './counters.js';
 
 /** What a dashboard outbox needs to know about an output event to drop it under pressure. */
 export interface OutputMeta {
@@ -30,7 +31,7 @@ export class Broadcaster {
   private readonly sinks = new Set<EventSink>();
   private unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(private readonly bus: Bus, private readonly log: EventLog) {}
+  constructor(private readonly bus: Bus, private readonly log: EventLog, private readonly counters: ServerCounters = noCounters) {}
 
   async start(): Promise<void> {
     this.unsubscribe = await this.bus.subscribe(BusTopic.dashboardEvents, (message) => this.fanOut(message));
@@ -82,6 +83,8 @@ export class Broadcaster {
     const output: OutputMeta | undefined = commandId === undefined ? undefined : { commandId, agentId, sequence: Number(sequence) };
     const at = Number(offset);
     for (const sink of this.sinks) sink.deliver(text, output, at);
+    // Once per event however many dashboards get it (a replaying one holds it, and gets it later).
+    if (this.sinks.size > 0) this.counters.sent(SocketRole.dashboard, output ? 'terminal:output' : typeOfText(text), this.sinks.size);
   }
 
   async stop(): Promise<void> {

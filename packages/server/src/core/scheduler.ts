@@ -12,6 +12,7 @@ import type { OutputPipeline } from './output-pipeline.js';
 import type { AgentLink, Registry } from './registry.js';
 import { RetryStop, untilDone } from './retry.js';
 import type { TracePipeline } from './trace-pipeline.js';
+import type { ServerCounters } from './counters.js';
 
 export interface SchedulerRequest {
   agentId: string;
@@ -46,6 +47,8 @@ export interface SchedulerOptions {
   defaultTimeoutMs: number | undefined;
   /** Extra time the server waits past a command's timeout before interrupting it itself. */
   timeoutGraceMs: number;
+  /** GET /metrics: commands by final status and how long they ran. */
+  counters?: ServerCounters;
 }
 
 /** A command the agent was asked to run: dispatched, then running once the agent says it started. */
@@ -454,6 +457,8 @@ export class Scheduler {
     // Stored before anyone hears of it, so the REST API never contradicts what a dashboard was told.
     await this.persist(() => this.store.updateCommand(command.id, stored));
     this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
+    const ran = command.durationMs ?? (command.startedAt === undefined ? undefined : (command.finishedAt ?? Date.now()) - command.startedAt);
+    this.options.counters?.commandFinished(command.status, ran);
   }
 
   private publishQueue(agentId: string): void {

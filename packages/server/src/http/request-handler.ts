@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Endpoint } from '@onsembl/protocol';
 import type { SessionContext } from '../sessions/session-context.js';
 import { handleApi } from './api.js';
+import { serveMetrics, type ServerMetrics } from './metrics.js';
 import { sendJson } from './http-reply.js';
 import { serveStatic } from './static-files.js';
 
@@ -10,8 +11,8 @@ export interface HttpStats {
   agents(): number;
 }
 
-/** Plain HTTP: health, the REST API, and the dashboard's static files. */
-export function createRequestHandler(ctx: SessionContext, stats: HttpStats, webRoot: string | undefined) {
+/** Plain HTTP: health, metrics, the REST API, and the dashboard's static files. */
+export function createRequestHandler(ctx: SessionContext, stats: HttpStats, webRoot: string | undefined, metrics?: ServerMetrics) {
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === Endpoint.health) {
@@ -24,6 +25,7 @@ export function createRequestHandler(ctx: SessionContext, stats: HttpStats, webR
       });
       return;
     }
+    if (path === Endpoint.metrics && metrics) return serveMetrics(req, res, metrics, ctx.tokens, ctx.options.metricsAuth);
     if (await handleApi(ctx, req, res)) return;
     if (webRoot && serveStatic(webRoot, req, res)) return;
     if (path === '/' && !webRoot) {

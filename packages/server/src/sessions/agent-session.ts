@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { VerifiedToken } from '../auth/tokens.js';
 import type { AgentLink } from '../core/registry.js';
 import { DependencyError } from '../core/watch-ports.js';
+import { SocketRole } from '../core/counters.js';
 import type { SessionContext } from './session-context.js';
 import { textFrame } from '../transport/frame-options.js';
 import { afterTurnFlush, turnIsFull } from '../transport/turn.js';
@@ -45,11 +46,18 @@ export class AgentSession implements AgentLink {
   send(message: ServerToAgentMessage): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     const text = JSON.stringify(message);
-    this.ws.send(text, textFrame(Buffer.byteLength(text)));
+    const bytes = Buffer.byteLength(text);
+    this.ws.send(text, textFrame(bytes));
+    this.ctx.counters.sent(SocketRole.agent, message.type);
+    this.ctx.counters.bytesSent(SocketRole.agent, bytes);
   }
 
   private sendText(text: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text, textFrame(Buffer.byteLength(text)));
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const bytes = Buffer.byteLength(text);
+    this.ws.send(text, textFrame(bytes));
+    this.ctx.counters.sent(SocketRole.agent, 'error');
+    this.ctx.counters.bytesSent(SocketRole.agent, bytes);
   }
 
   replace(): void {
@@ -71,6 +79,7 @@ export class AgentSession implements AgentLink {
     if (turnIsFull()) this.pauseForTurn();
     const text = frameText(data, isBinary);
     const parsed = text === undefined ? undefined : parseAgentMessage.parse(text);
+    this.ctx.counters.received(SocketRole.agent, parsed?.ok ? parsed.message.type : 'invalid');
     if (!parsed?.ok) {
       const reason = parsed ? parsed.error : 'binary frames are not supported; send JSON text';
       this.log.warn({ reason }, 'invalid agent message');

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { VerifiedToken } from '../auth/tokens.js';
 import type { EventSink, OutputMeta } from '../core/broadcaster.js';
 import { statusPayload } from '../core/command-status.js';
+import { SocketRole } from '../core/counters.js';
 import { Dependency } from '../core/health.js';
 import { DependencyError } from '../core/watch-ports.js';
 import { textFrame } from '../transport/frame-options.js';
@@ -53,6 +54,7 @@ export class DashboardSession implements EventSink {
       // and lost output.
       socketHighWaterBytes: TURN_BUDGET_BYTES,
       onOverflow: () => ws.close(CloseCode.tooSlow, 'too slow: reconnect and resume'),
+      counters: ctx.counters,
     });
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     ws.on('close', () => this.closed());
@@ -86,7 +88,10 @@ export class DashboardSession implements EventSink {
   /** Sends AUTH_FAILED (a browser cannot see an HTTP 401) and closes with an application code. */
   fail(code: ErrorCode, message: string, closeCode: number): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    this.ws.send(errorText(code, message), textFrame(0));
+    const text = errorText(code, message);
+    this.ws.send(text, textFrame(0));
+    this.ctx.counters.sent(SocketRole.dashboard, 'error');
+    this.ctx.counters.bytesSent(SocketRole.dashboard, Buffer.byteLength(text));
     this.ws.close(closeCode, message.slice(0, 120));
   }
 
@@ -109,13 +114,18 @@ export class DashboardSession implements EventSink {
     const now = Date.now();
     this.lastReceivedAt = now;
     const rate = this.limits.message(now);
-    if (!rate.ok) return this.refuse(rate);
+    if (!rate.ok) {
+      this.ctx.counters.received(SocketRole.dashboard, 'rate-limited');
+      return this.refuse(rate);
+    }
     const text = frameText(data, isBinary);
     if (text === undefined) {
+      this.ctx.counters.received(SocketRole.dashboard, 'invalid');
       this.sendText(errorText(ErrorCode.INVALID_MESSAGE, 'binary frames are not supported; send JSON text'));
       return;
     }
     const parsed = parseDashboardMessage.parse(text);
+    this.ctx.counters.received(SocketRole.dashboard, parsed.ok ? parsed.message.type : 'invalid');
     if (!parsed.ok) {
       const extra = parsed.requestId === undefined ? {} : { requestId: parsed.requestId };
       this.sendText(errorText(ErrorCode.INVALID_MESSAGE, parsed.error, extra));

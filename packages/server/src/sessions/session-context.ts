@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.js';
 import type { AuditLog } from '../core/audit-log.js';
+import type { ServerCounters } from '../core/counters.js';
 import type { Broadcaster } from '../core/broadcaster.js';
 import type { EventLog } from '../core/event-log.js';
 import type { Health } from '../core/health.js';
@@ -23,4 +24,6 @@ export interface SessionContext {
   /** Whether the store and the bus work (every call to them reports here). */
   readonly health: Health;
   readonly serverVersion: string;
+  /** What GET /metrics counts (a no-op for sessions made without metrics). */
+  readonly counters: ServerCounters;
 }

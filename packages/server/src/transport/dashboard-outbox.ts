@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { toDashboard } from '@onsembl/protocol';
 import type { OutputMeta } from '../core/broadcaster.js';
+import { noCounters, SocketRole, typeOfText, type ServerCounters } from '../core/counters.js';
 import { textFrame } from './frame-options.js';
 import { isFramed, joinedRun, payloadOf, sharedMessage, type SharedMessage } from './shared-message.js';
 import { cancelFlush, scheduleFlush, type Flushable } from './turn.js';
@@ -30,6 +31,8 @@ export interface OutboxOptions {
   /** Bytes handed to the socket but not yet written, past which we stop handing more. */
   socketHighWaterBytes: number;
   onOverflow: () => void;
+  /** GET /metrics: messages, bytes, drops and gap markers, counted per push, flush and drop run. */
+  counters?: ServerCounters;
 }
 
 /**
@@ -55,13 +58,17 @@ export class DashboardOutbox implements Flushable {
   /** commandId → the first dropped sequence and the agent, until the gap marker is sent. */
   private readonly gaps = new Map<string, { agentId: string; from: number; next: number }>();
   private readonly socket: Socket | undefined;
+  private readonly counters: ServerCounters;
 
   constructor(private readonly ws: WebSocket, private readonly options: OutboxOptions) {
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
+    this.counters = options.counters ?? noCounters;
   }
 
   /** A message for this dashboard alone (a reply, a replayed event). */
   push(text: string, output?: OutputMeta): void {
+    // Broadcasts are counted once for every dashboard where they fan out (Broadcaster).
+    if (!this.closed) this.counters.sent(SocketRole.dashboard, typeOfText(text));
     this.enqueue(sharedMessage(text), output);
   }
 
@@ -100,6 +107,7 @@ export class DashboardOutbox implements Flushable {
    */
   private dropOldestOutput(limit: number): void {
     let i = Math.max(this.head, this.scanFrom);
+    const holesBefore = this.holes;
     for (; i < this.queue.length && this.pendingOutputBytes > limit; i++) {
       const item = this.queue[i];
       if (!item?.output) continue;
@@ -113,6 +121,7 @@ export class DashboardOutbox implements Flushable {
       else this.gaps.set(commandId, { agentId, from: sequence, next: sequence + 1 });
     }
     this.scanFrom = i;
+    this.counters.outputDropped(this.holes - holesBefore);
     if (this.holes > COMPACT_MIN_HOLES && this.holes * 2 > this.queue.length - this.head) this.compact();
   }
 
@@ -160,6 +169,7 @@ export class DashboardOutbox implements Flushable {
     const bytes = joinedRun(this.queue, this.head);
     if (!bytes) return false;
     this.socket.write(bytes);
+    this.counters.bytesSent(SocketRole.dashboard, bytes.length);
     this.emptyQueue();
     this.pendingBytes = 0;
     this.pendingOutputBytes = 0;
@@ -168,6 +178,7 @@ export class DashboardOutbox implements Flushable {
 
   private writeEach(): void {
     this.socket?.cork();
+    let written = 0;
     try {
       while (this.head < this.queue.length) {
         const item = this.queue[this.head];
@@ -185,12 +196,14 @@ export class DashboardOutbox implements Flushable {
           this.sendAllGaps();
         }
         this.write(item.message);
+        written += item.message.bytes.length;
       }
       this.emptyQueue();
       // Output dropped with nothing of that command left to send: say so now.
       this.sendAllGaps();
     } finally {
       this.socket?.uncork();
+      this.counters.bytesSent(SocketRole.dashboard, written);
     }
   }
 
@@ -238,7 +251,11 @@ export class DashboardOutbox implements Flushable {
     const marker = toDashboard('output:gap', {
       commandId, agentId: gap.agentId, fromSequence: gap.from, nextSequence: gap.next,
     });
-    this.ws.send(JSON.stringify(marker), textFrame(0));
+    const text = JSON.stringify(marker);
+    this.ws.send(text, textFrame(0));
+    this.counters.gapSent();
+    this.counters.sent(SocketRole.dashboard, 'output:gap');
+    this.counters.bytesSent(SocketRole.dashboard, text.length);
   }
 
   /**
