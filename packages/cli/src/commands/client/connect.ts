@@ -13,6 +13,8 @@ interface SocketErrors {
   last: string | null;
   /** Set when the server's certificate was refused: retrying cannot help. */
   certificate: string | null;
+  /** Sockets not closed yet: a process that exits before they are may drop frames still queued (an interrupt). */
+  open: Set<NodeSocket>;
 }
 
 /**
@@ -25,6 +27,8 @@ function socketClass(config: ClientConfig, errors: SocketErrors): WebSocketConst
   return class CliWebSocket extends Base {
     constructor(url: string) {
       super(url);
+      errors.open.add(this);
+      this.on('close', () => errors.open.delete(this));
       this.on('open', () => (errors.last = null));
       this.on('error', (error: Error & { code?: string }) => {
         errors.last = error.message;
@@ -43,6 +47,28 @@ export interface Connected {
   client: OnsemblClient;
   /** The last socket error, for messages about a lost connection. */
   lastSocketError(): string | null;
+  /**
+   * Closes the client and waits (at most `timeoutMs`) until its socket is closed. The close
+   * handshake follows everything queued before it, so an interrupt sent just before Ctrl-C-ing
+   * away has reached the server when this resolves.
+   */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+const CLOSE_WAIT_MS = 3_000;
+
+function closer(client: OnsemblClient, errors: SocketErrors): (timeoutMs?: number) => Promise<void> {
+  return async (timeoutMs = CLOSE_WAIT_MS) => {
+    client.close();
+    const sockets = [...errors.open];
+    if (sockets.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(sockets.map((socket) => new Promise((resolve) => (errors.open.has(socket) ? socket.once('close', resolve) : resolve(undefined))))),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  };
 }
 
 /** The history REST API of the configured server (no WebSocket needed). */
@@ -83,7 +109,7 @@ export function authError(config: ClientConfig, why: string): CliError {
  * `beforeConnect` attaches listeners that must not miss the first messages.
  */
 export function connectClient(config: ClientConfig, beforeConnect?: (client: OnsemblClient) => void): Promise<Connected> {
-  const errors: SocketErrors = { last: null, certificate: null };
+  const errors: SocketErrors = { last: null, certificate: null, open: new Set() };
   const client = new OnsemblClient({
     url: config.dashboardUrl,
     token: config.token,
@@ -101,7 +127,7 @@ export function connectClient(config: ClientConfig, beforeConnect?: (client: Ons
       client.on('agents', () => {
         if (!acked) return;
         offs.forEach((off) => off());
-        resolve({ client, lastSocketError: () => errors.last });
+        resolve({ client, lastSocketError: () => errors.last, close: closer(client, errors) });
       }),
       client.on('state', (status: ConnectionStatus) => {
         if (acked) return;

@@ -33,7 +33,8 @@ async function printStored(commandId: string, config: ClientConfig): Promise<num
 async function follow(commandId: string, config: ClientConfig): Promise<number> {
   const terminal = new Terminal();
   let events: CommandEventBuffer | undefined;
-  const { client, lastSocketError } = await connectClient(config, (c) => (events = new CommandEventBuffer(c)));
+  const connected = await connectClient(config, (c) => (events = new CommandEventBuffer(c)));
+  const { client, lastSocketError } = connected;
   const connection = watchConnection(client, config, terminal, lastSocketError, () => `follow it again with: onsembl logs ${commandId} --follow`);
   const watch = new CommandWatch(commandId, client, client.history, terminal);
   try {
@@ -44,6 +45,6 @@ async function follow(commandId: string, config: ClientConfig): Promise<number> 
     watch.stop();
     connection.stop();
     events?.close();
-    client.close();
+    await connected.close();
   }
 }

@@ -52,7 +52,7 @@ async function run(command: string, flags: RunFlags): Promise<number> {
     return await new RunSession(connected.client, events as CommandEventBuffer, config, new Terminal(), connected.lastSocketError).run(command, flags);
   } finally {
     events?.close();
-    connected.client.close();
+    await connected.close();
   }
 }
 

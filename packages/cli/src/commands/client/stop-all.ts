@@ -34,7 +34,8 @@ async function stopAll(flags: StopAllFlags): Promise<number> {
     throw new CliError(ExitCode.usage, 'refusing to stop every command without confirmation: stdin is not a terminal; pass --yes');
   }
   const config = configFrom(flags);
-  const { client } = await connectClient(config);
+  const connected = await connectClient(config);
+  const { client } = connected;
   try {
     if (!flags.yes) {
       const agents = client.agents;
@@ -54,6 +55,6 @@ async function stopAll(flags: StopAllFlags): Promise<number> {
     );
     return ExitCode.ok;
   } finally {
-    client.close();
+    await connected.close();
   }
 }
