@@ -14,6 +14,7 @@ export const AGENT_TEMPLATES: Array<[string, Record<string, unknown>]> = [
   ['terminal:output', { commandId: 'cmd-1', sequence: 1, stream: 'stdout', data: 'hello' }],
   ['command:exit', { commandId: 'cmd-1', exitCode: 0, signal: null, durationMs: 1, lastSequence: 1, outcome: 'exited' }],
   ['heartbeat', { sequence: 1 }],
+  ['trace:event', { commandId: 'cmd-1', sequence: 1, event: { kind: 'message', at: 1, text: 'hi' } }],
 ];
 
 const envelope = (type: string, payload: unknown) => ({ version: PROTOCOL_VERSION, type, timestamp: Date.now(), payload });

@@ -41,4 +41,36 @@ describe('the SQLite schema migrations', () => {
     expect(reopened.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
     reopened.close();
   });
+
+  it('carry agents, commands and events of a file from before AI runs forward, and take trace records', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onsembl-migrate-'));
+    dirs.push(dir);
+    const file = join(dir, 'onsembl.db');
+    const old = new Database(file);
+    for (let i = 0; i < 4; i++) old.exec(SQLITE_MIGRATIONS[i] as string);
+    old.pragma('user_version = 4');
+    old.prepare("INSERT INTO agents (id, name, type, last_seen_at) VALUES ('a1', 'one', 'shell', 5)").run();
+    old.prepare(`INSERT INTO commands (id, agent_id, command, priority, status, requested_by, queued_at, last_sequence)
+      VALUES ('c1', 'a1', 'ls', 'normal', 'completed', 'u', 10, 1)`).run();
+    old.prepare("INSERT INTO output (command_id, sequence, stream, data, created_at) VALUES ('c1', 1, 'stdout', 'x', 11)").run();
+    old.prepare(`INSERT INTO events (offset, created_at, text, command_id, agent_id, sequence, timestamp)
+      VALUES (1, 11, '', 'c1', 'a1', 1, 11), (2, 12, '{"type":"command:status"}', NULL, NULL, NULL, NULL)`).run();
+    old.close();
+
+    const store = new SqliteStore(file);
+    try {
+      expect(await store.listAgents()).toEqual([{ id: 'a1', name: 'one', type: 'shell', lastSeenAt: 5, hostname: undefined, version: undefined }]);
+      const command = await store.getCommand('c1');
+      expect(command).toMatchObject({ id: 'c1', status: 'completed', lastSequence: 1 });
+      for (const field of ['sessionId', 'usage', 'stopReason', 'lastTraceSequence', 'maxTokens']) expect(command, field).not.toHaveProperty(field);
+      const [output, status] = await store.readEvents(0, 10);
+      expect(output).toMatchObject({ offset: 1, output: { commandId: 'c1', sequence: 1 }, chunk: { data: 'x' } });
+      expect(output?.trace).toBeUndefined();
+      expect(status).toMatchObject({ offset: 2, text: '{"type":"command:status"}' });
+      await store.appendTrace([{ commandId: 'c1', sequence: 1, kind: 'message', event: '{"kind":"message","at":1,"text":"t"}', createdAt: 13 }]);
+      expect(await store.lastTraceSequence('c1')).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
 });
