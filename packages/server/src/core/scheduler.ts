@@ -408,7 +408,7 @@ export class Scheduler {
     flight.exiting = false;
     if (this.inFlight.get(agentId) !== flight) return; // finished meanwhile (lost with a restarted agent)
     const command = flight.command;
-    if (this.tracePipeline.hasHole(command.id) && (flight.traceHolds ?? 0) < MAX_TRACE_HOLDS) {
+    if (this.tracePipeline.hasLost(command.id) && (flight.traceHolds ?? 0) < MAX_TRACE_HOLDS) {
       // Its exit is not acknowledged: the agent resends trace and exit after it reconnects.
       flight.traceHolds = (flight.traceHolds ?? 0) + 1;
       this.logger.warn({ commandId: command.id, holds: flight.traceHolds }, 'exit held: trace events lost by a failed store write');

@@ -21,12 +21,18 @@ interface CommandTrace {
   received: number;
   /** Highest sequence acknowledged: every event accepted up to it is stored. */
   acked: number;
-  /** Lowest sequence a failed store write lost and that is not stored again yet: acks stay below it. */
-  hole: number | undefined;
-  /** The connection the hole was made on; the first event on a newer one tells what the agent still holds. */
-  holeLink: AgentLink | undefined;
+  /** Sequences a failed store write lost and that are not stored again yet: acks stay below the lowest. */
+  lost: Set<number>;
+  /** The connection the loss happened on; the first event on a newer one tells what the agent still holds. */
+  lostOn: AgentLink | undefined;
   /** Sequence of the newest usage event accepted (its totals are the command's). */
   usageSequence: number;
+}
+
+function lowest(values: Set<number>): number {
+  let min = Infinity;
+  for (const v of values) if (v < min) min = v;
+  return min;
 }
 
 /**
@@ -34,8 +40,8 @@ interface CommandTrace {
  * agent with trace:ack how far its trace is stored, only after the write. Kept apart from output so
  * that neither waits for the other's writes; same window, same ordering guarantees.
  *
- * A failed write is never acknowledged. Its events become a hole: acks stop below it, the agent is
- * asked to reconnect (`onFailure`), resends everything unacknowledged, and the events in the hole
+ * A failed write is never acknowledged. Its events are remembered as lost: acks stop below them, the
+ * agent is asked to reconnect (`onFailure`), resends everything unacknowledged, and the lost events
  * are stored again without being broadcast twice.
  */
 export class TracePipeline {
@@ -55,10 +61,9 @@ export class TracePipeline {
         logger.error({ err, events: batch.length }, 'storing trace events failed');
         for (const { record, link } of batch) {
           const state = this.commands.get(record.commandId);
-          if (state && (state.hole === undefined || record.sequence < state.hole)) {
-            state.hole = record.sequence;
-            state.holeLink = link;
-          }
+          if (!state) continue;
+          state.lost.add(record.sequence);
+          state.lostOn = link;
         }
         onFailure([...new Set(batch.map((b) => b.record.commandId))]);
         return;
@@ -72,14 +77,13 @@ export class TracePipeline {
     for (const { record, link } of batch) {
       const state = this.commands.get(record.commandId);
       if (!state) continue;
-      // The agent resends in order, so once the hole's first event is stored, so is the rest up to it.
-      if (state.hole !== undefined && record.sequence <= state.hole) state.hole = undefined;
+      if (state.lost.size > 0) state.lost.delete(record.sequence);
       const seen = top.get(record.commandId);
       if (!seen || record.sequence > seen.sequence) top.set(record.commandId, { link, sequence: record.sequence });
     }
     for (const [commandId, { link, sequence }] of top) {
       const state = this.commands.get(commandId) as CommandTrace;
-      const upTo = state.hole === undefined ? sequence : Math.min(sequence, state.hole - 1);
+      const upTo = state.lost.size === 0 ? sequence : Math.min(sequence, lowest(state.lost) - 1);
       if (upTo <= state.acked) continue;
       state.acked = upTo;
       link.send(toAgent('trace:ack', { commandId, sequence: upTo }));
@@ -89,7 +93,7 @@ export class TracePipeline {
   /** Starts tracking a command; `storedSequence` is what the store already holds (after a restart). */
   open(commandId: string, storedSequence = 0): void {
     if (this.commands.has(commandId)) return;
-    this.commands.set(commandId, { received: storedSequence, acked: storedSequence, hole: undefined, holeLink: undefined, usageSequence: 0 });
+    this.commands.set(commandId, { received: storedSequence, acked: storedSequence, lost: new Set(), lostOn: undefined, usageSequence: 0 });
   }
 
   forget(commandId: string): void {
@@ -100,13 +104,14 @@ export class TracePipeline {
   accept(commandId: string, sequence: number, isUsage: boolean, link: AgentLink): TraceVerdict {
     const state = this.commands.get(commandId);
     if (!state) return 'duplicate';
-    if (state.hole !== undefined && state.holeLink !== link) {
-      // First event on a newer connection: the agent resends oldest first, so anything below it is
-      // gone from the agent too (dropped past its unacknowledged limit) and is not waited for.
-      state.holeLink = link;
-      if (sequence > state.hole) {
-        this.logger.warn({ commandId, lost: `${state.hole}-${sequence - 1}` }, 'trace events lost by a failed store write were not resent');
-        state.hole = sequence <= state.received ? sequence : undefined;
+    if (state.lost.size > 0 && state.lostOn !== link) {
+      // First event on a newer connection: the agent resends oldest first, so a lost event below it
+      // is gone from the agent too (dropped past its unacknowledged limit) and is not waited for.
+      state.lostOn = link;
+      const gone = [...state.lost].filter((s) => s < sequence);
+      if (gone.length > 0) {
+        this.logger.warn({ commandId, events: gone.length }, 'trace events lost by a failed store write were not resent');
+        for (const s of gone) state.lost.delete(s);
       }
     }
     if (sequence > state.received) {
@@ -118,7 +123,7 @@ export class TracePipeline {
       if (isUsage) state.usageSequence = sequence;
       return 'new';
     }
-    if (state.hole !== undefined && sequence >= state.hole) return 'resent';
+    if (state.lost.has(sequence)) return 'resent';
     // Already stored, or waiting in a batch whose write will acknowledge it.
     if (sequence <= state.acked) link.send(toAgent('trace:ack', { commandId, sequence: state.acked }));
     return 'duplicate';
@@ -139,8 +144,8 @@ export class TracePipeline {
   }
 
   /** Whether events of this command were lost by a failed write and are not stored again yet. */
-  hasHole(commandId: string): boolean {
-    return this.commands.get(commandId)?.hole !== undefined;
+  hasLost(commandId: string): boolean {
+    return (this.commands.get(commandId)?.lost.size ?? 0) > 0;
   }
 
   /** Writes what is pending; resolves when everything enqueued so far has been written (or failed). */
