@@ -1,13 +1,15 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { CloseCode, Limits, type TraceEvent } from '@onsembl/protocol';
+import { Limits, type TraceEvent } from '@onsembl/protocol';
 import { SqliteStore } from '@onsembl/server';
+import { failingStore } from '../support/failing-store.js';
 import { connectRawAgentAs } from '../support/raw-agent.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { openDashboard, TestSocket } from '../support/test-socket.js';
 import { finalStatus, sendExit, sendTrace, startRun, totalsOf, trace } from '../support/trace-events.js';
+import { waitUntil } from '../support/wait-until.js';
 
 type Position = { epoch: string; offset: number };
 
@@ -129,16 +131,10 @@ describe('trace events of AI runs', () => {
     expect(order).toEqual([...RUN.map((_, i) => `trace ${i + 1}`), 'final state']);
   });
 
-  it('never acknowledges what a failing store did not write: the agent reconnects, resends, and it is stored once and broadcast once', async () => {
+  it('never acknowledges what a failing store did not write; retried, it is stored and acknowledged once the store is back', async () => {
     await using dir = await tempDir();
-    const store = new SqliteStore(join(dir.path, 'onsembl.db'));
-    let failing = false;
-    const append = store.appendTrace.bind(store);
-    store.appendTrace = async (records) => {
-      if (failing) throw new Error('disk full');
-      return append(records);
-    };
-    await using server = await startTestServer({ dataDir: dir.path, store });
+    const failing = failingStore(new SqliteStore(join(dir.path, 'onsembl.db')));
+    await using server = await startTestServer({ dataDir: dir.path, store: failing.store });
     await using dashboard = await openDashboard(server.wsUrl, await server.dashboardToken());
     const token = await server.agentToken('flaky');
     const first = await connectRawAgentAs(server.wsUrl, token, 'flaky', { type: 'claude' });
@@ -146,60 +142,51 @@ describe('trace events of AI runs', () => {
     sendTrace(first, commandId, RUN.slice(0, 3));
     await first.waitFor('trace:ack', (p) => p.sequence === 3);
 
-    failing = true;
+    failing.fail('appendTrace');
     sendTrace(first, commandId, RUN.slice(3, 6), 4);
-    // The server asks the agent to reconnect and resend; nothing past 3 was acknowledged.
-    expect((await first.closed).code).toBe(CloseCode.serverError);
+    await dashboard.waitFor('trace:event', (p) => p.sequence === 6); // dashboards have them live
+    await waitUntil('the trace write failed and was retried', () => failing.failures('appendTrace') >= 3);
     expect(first.messages.filter((m) => m.type === 'trace:ack').map((m) => m.payload.sequence)).toEqual([3]);
-    await dashboard.waitFor('trace:event', (p) => p.sequence === 6); // dashboards had them live
-
-    failing = false;
+    // The agent connection drops meanwhile; the new one resends what was not acknowledged.
+    await first[Symbol.asyncDispose]();
     await using second = await connectRawAgentAs(server.wsUrl, token, 'flaky', {
       type: 'claude', running: [{ commandId, lastSequence: 0, finished: false, lastTraceSequence: 6 }],
     });
-    sendTrace(second, commandId, RUN.slice(3), 4); // the unacknowledged 4-6, then the new 7-8
+    sendTrace(second, commandId, RUN.slice(3), 4); // the unacknowledged 4-6 (duplicates now), then the new 7-8
+    await dashboard.waitFor('trace:event', (p) => p.sequence === RUN.length);
+    expect(second.messages.filter((m) => m.type === 'trace:ack')).toEqual([]);
+
+    failing.heal();
     await second.waitFor('trace:ack', (p) => p.sequence === RUN.length);
     sendExit(second, commandId, { lastTraceSequence: RUN.length });
     expect((await finalStatus(dashboard, commandId)).payload).toMatchObject({ status: 'completed', usage: totalsOf(RUN) });
-
     expect(traceSequences(dashboard, commandId)).toEqual(RUN.map((_, i) => i + 1));
     const page = await api(server, `/api/commands/${commandId}/trace`);
-    expect((page.body.events as Array<{ sequence: number }>).map((e) => e.sequence)).toEqual(RUN.map((_, i) => i + 1));
+    expect(page.body.events).toEqual(RUN.map((event, i) => ({ sequence: i + 1, event })));
     expect(page.body.complete).toBe(true);
+    expect(((await api(server, `/api/commands/${commandId}`)).body.command as Record<string, unknown>).usage).toEqual(totalsOf(RUN));
   });
 
-  it('holds the exit of a run whose trace a failed write lost until the agent has resent it', async () => {
+  it('holds the final state of a run whose trace the store cannot take yet, and finishes it once stored', async () => {
     await using dir = await tempDir();
-    const store = new SqliteStore(join(dir.path, 'onsembl.db'));
-    let failures = 1;
-    const append = store.appendTrace.bind(store);
-    store.appendTrace = async (records) => {
-      if (failures > 0) {
-        failures--;
-        throw new Error('I/O error');
-      }
-      return append(records);
-    };
-    await using server = await startTestServer({ dataDir: dir.path, store });
+    const failing = failingStore(new SqliteStore(join(dir.path, 'onsembl.db')));
+    await using server = await startTestServer({ dataDir: dir.path, store: failing.store });
     await using dashboard = await openDashboard(server.wsUrl, await server.dashboardToken());
-    const token = await server.agentToken('held');
-    const first = await connectRawAgentAs(server.wsUrl, token, 'held', { type: 'gemini' });
-    const { commandId } = await startRun(dashboard, first, 'held');
-    sendTrace(first, commandId, RUN);
-    sendExit(first, commandId, { lastTraceSequence: RUN.length });
-    expect((await first.closed).code).toBe(CloseCode.serverError);
-    expect(first.messages.filter((m) => m.type === 'command:ack' || m.type === 'trace:ack')).toEqual([]);
+    await using agent = await connectRawAgentAs(server.wsUrl, await server.agentToken('held'), 'held', { type: 'gemini' });
+    const { commandId } = await startRun(dashboard, agent, 'held');
+    failing.fail('appendTrace');
+    sendTrace(agent, commandId, RUN);
+    sendExit(agent, commandId, { lastTraceSequence: RUN.length });
+    await dashboard.waitFor('trace:event', (p) => p.sequence === RUN.length);
+    await waitUntil('the trace write failed and was retried', () => failing.failures('appendTrace') >= 3);
+    expect(agent.messages.filter((m) => m.type === 'command:ack' || m.type === 'trace:ack')).toEqual([]);
     expect(dashboard.messages.filter((m) => m.type === 'command:status' && m.payload.status === 'completed')).toEqual([]);
 
-    await using second = await connectRawAgentAs(server.wsUrl, token, 'held', {
-      type: 'gemini', running: [{ commandId, lastSequence: 0, finished: true, lastTraceSequence: RUN.length }],
-    });
-    sendTrace(second, commandId, RUN);
-    sendExit(second, commandId, { lastTraceSequence: RUN.length });
-    await second.waitFor('command:ack', (p) => p.commandId === commandId);
+    failing.heal();
+    await agent.waitFor('command:ack', (p) => p.commandId === commandId);
     expect((await finalStatus(dashboard, commandId)).payload).toMatchObject({ status: 'completed', lastTraceSequence: RUN.length });
+    expect(agent.messages.filter((m) => m.type === 'trace:ack').at(-1)?.payload.sequence).toBe(RUN.length);
     expect(((await api(server, `/api/commands/${commandId}/trace`)).body.events as unknown[]).length).toBe(RUN.length);
-    expect(traceSequences(dashboard, commandId)).toEqual(RUN.map((_, i) => i + 1));
   });
 
   it('replays trace events to a dashboard that reconnects, with output, no gap and no duplicate', async () => {

@@ -48,8 +48,8 @@ export const CloseCode = {
   /** Message over Limits.maxMessageBytes (ws raises it itself). */
   messageTooBig: 1009,
   /**
-   * Agent endpoint: the server could not store what this agent sent (a store write failed). The
-   * agent reconnects and resends everything not yet acknowledged.
+   * The server could not do what the connection needs because its store failed: an agent reconnects
+   * and resends everything not yet acknowledged; a dashboard reconnects and resumes.
    */
   serverError: 1011,
   /**

@@ -79,8 +79,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   health.setProbe(Dependency.store, () => rawStore.eventBounds());
   health.setProbe(Dependency.bus, () => rawBus.publish(HEALTH_PROBE_TOPIC, ''));
   const pipeline = new OutputPipeline(store);
-  // The scheduler, made below, asks the agents whose trace a failed write lost to resend it.
-  const tracePipeline = new TracePipeline(store, logger, (commandIds) => scheduler.traceLost(commandIds));
+  const tracePipeline = new TracePipeline(store);
   const eventLog = await EventLog.open(store, async () => {
     await Promise.all([pipeline.flush(), tracePipeline.flush()]);
   });

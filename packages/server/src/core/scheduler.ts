@@ -35,12 +35,6 @@ export interface TerminalSize {
   rows: number;
 }
 
-/**
- * Times a command's exit may be held because a failed store write lost some of its trace: each time
- * the agent is asked to reconnect and resend. Past this it finishes with the trace that is stored.
- */
-const MAX_TRACE_HOLDS = 3;
-
 export interface SchedulerOptions {
   queueCapacity: number;
   /** Applied when a request names no timeout; undefined = no limit. */
@@ -58,8 +52,6 @@ interface InFlight {
   timer: NodeJS.Timeout | undefined;
   /** Its exit is being handled (the pipelines are flushing). */
   exiting?: boolean;
-  /** How often its exit was held for lost trace (see MAX_TRACE_HOLDS). */
-  traceHolds?: number;
   /** The agent last said the command is blocked reading its terminal. */
   waitingForInput?: boolean;
 }
@@ -358,8 +350,8 @@ export class Scheduler {
 
   /**
    * Accepts one trace event of an AI run (its JSON text already measured by the session): dropped
-   * when a duplicate, else stored in the next batch and, unless it is a resend of one a failed write
-   * lost, broadcast. A session event makes its session the agent's current one.
+   * when a duplicate, else broadcast and stored in the next batch. A session event makes its session
+   * the agent's current one.
    */
   trace(agentId: string, link: AgentLink, payload: AgentToServerPayloads['trace:event'], eventText: string): void {
     const { commandId, sequence, event } = payload;
@@ -371,15 +363,13 @@ export class Scheduler {
     const command = flight.command;
     const traces = this.tracePipeline;
     traces.open(command.id, command.lastTraceSequence ?? 0);
-    const verdict = traces.accept(command.id, sequence, event.kind === 'usage', link);
-    if (verdict === 'duplicate') return;
+    if (traces.accept(command.id, sequence, link) === 'duplicate') return;
     const record: TraceRecord = { commandId, sequence, kind: event.kind, event: eventText, createdAt: Date.now() };
-    if (event.kind === 'usage' && (verdict === 'new' || traces.isNewestUsage(command.id, sequence))) {
+    if (event.kind === 'usage') {
       const { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, costUsd, costSource, model } = event;
       record.usage = { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, costUsd, costSource, model };
     }
     traces.enqueue(record, link);
-    if (verdict === 'resent') return;
     command.lastTraceSequence = sequence;
     if (record.usage) command.usage = record.usage;
     if (event.kind === 'session') {
@@ -387,12 +377,6 @@ export class Scheduler {
       this.registry.setSession(agentId, { sessionId: event.sessionId, model: event.model, cwd: event.cwd });
     }
     this.broadcaster.broadcastTrace({ commandId, agentId, sequence }, eventText);
-  }
-
-  /** A store write lost trace events of these commands: their agents reconnect and resend them. */
-  traceLost(commandIds: readonly string[]): void {
-    const agents = new Set(commandIds.map((id) => this.owner.get(id)).filter((a): a is string => a !== undefined));
-    for (const agentId of agents) this.registry.link(agentId)?.reconnect('the server could not store trace events: reconnect and resend');
   }
 
   async exited(agentId: string, link: AgentLink, exit: AgentToServerPayloads['command:exit']): Promise<void> {
@@ -408,13 +392,6 @@ export class Scheduler {
     flight.exiting = false;
     if (this.inFlight.get(agentId) !== flight) return; // finished meanwhile (lost with a restarted agent)
     const command = flight.command;
-    if (this.tracePipeline.hasLost(command.id) && (flight.traceHolds ?? 0) < MAX_TRACE_HOLDS) {
-      // Its exit is not acknowledged: the agent resends trace and exit after it reconnects.
-      flight.traceHolds = (flight.traceHolds ?? 0) + 1;
-      this.logger.warn({ commandId: command.id, holds: flight.traceHolds }, 'exit held: trace events lost by a failed store write');
-      link.reconnect('trace events of this command are not stored yet: reconnect and resend');
-      return;
-    }
     this.inFlight.delete(agentId);
     if (flight.timer) clearTimeout(flight.timer);
     const status = finalStatusOf(exit);
@@ -530,6 +507,8 @@ export class Scheduler {
     this.retries.stop();
     const chunks = await this.pipeline.abandon();
     if (chunks > 0) this.logger.warn({ chunks }, 'output not stored at shutdown: its agents still hold it and resend it');
+    const traces = await this.tracePipeline.abandon();
+    if (traces > 0) this.logger.warn({ traceEvents: traces }, 'trace events not stored at shutdown: their agents still hold them and resend them');
     await this.writes;
   }
 }
