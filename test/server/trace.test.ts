@@ -146,7 +146,8 @@ describe('trace events of AI runs', () => {
     sendTrace(first, commandId, RUN.slice(3, 6), 4);
     await dashboard.waitFor('trace:event', (p) => p.sequence === 6); // dashboards have them live
     await waitUntil('the trace write failed and was retried', () => failing.failures('appendTrace') >= 3);
-    expect(first.messages.filter((m) => m.type === 'trace:ack').map((m) => m.payload.sequence)).toEqual([3]);
+    // Nothing past 3 acknowledged (3 may have come in one ack or several).
+    expect(Math.max(...first.messages.filter((m) => m.type === 'trace:ack').map((m) => m.payload.sequence as number))).toBe(3);
     // The agent connection drops meanwhile; the new one resends what was not acknowledged.
     await first[Symbol.asyncDispose]();
     await using second = await connectRawAgentAs(server.wsUrl, token, 'flaky', {
