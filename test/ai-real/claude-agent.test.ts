@@ -10,7 +10,7 @@ import { authFailure, budgetStop, CASES, emergencyStop, fileChange, interrupted,
 const runs = aiRealCanRun('test/ai-real/claude-agent', ['claude']);
 const c = CASES.claude;
 
-describe.runIf(runs)('claude as an Onsembl agent, end to end', { timeout: 120_000 }, () => {
+describe.runIf(runs)('claude as an Onsembl agent, end to end', { timeout: 240_000 }, () => {
   test('a prompt with one tool call and its result: terminal, trace on both dashboards, stored trace, REST usage', () => toolCallAndResult(c));
   test('a file the CLI writes is a file_change event (with a diff where the stream gives the content)', () => fileChange(c));
   test('the next prompt resumes the session; newSession starts over', () => resumedSession(c));

@@ -15,7 +15,7 @@ import { pins } from './harness/installed-clis.js';
 const runs = aiRealCanRun('test/ai-real/codex-cli', ['codex']);
 
 describe.runIf(runs)(`codex ${pins.codex.version}, run directly against the fake API in a loopback-only namespace`, { timeout: 90_000 }, () => {
-  test('the namespace has nothing but loopback, and --version answers the pinned version', async () => {
+  test('the namespace has nothing but loopback (a connection off the machine is unreachable), and --version answers the pinned version', async () => {
     await using box = await startCliSandbox('codex');
     await expectIsolatedPinnedCli(box);
   });

@@ -15,7 +15,7 @@ import { pins } from './harness/installed-clis.js';
 const runs = aiRealCanRun('test/ai-real/gemini-cli', ['gemini']);
 
 describe.runIf(runs)(`gemini ${pins.gemini.version}, run directly against the fake API in a loopback-only namespace`, { timeout: 90_000 }, () => {
-  test('the namespace has nothing but loopback, and --version answers the pinned version', async () => {
+  test('the namespace has nothing but loopback (a connection off the machine is unreachable), and --version answers the pinned version', async () => {
     await using box = await startCliSandbox('gemini');
     await expectIsolatedPinnedCli(box);
   });

@@ -94,7 +94,9 @@ export async function startAiStack(cli: AiCli, options: StackOptions = {}): Prom
     await dashboard.waitFor('agent:status', (p) => {
       const a = p.agent as { id: string; status: string };
       return a.id === agentId && a.status === 'online';
-    }, 30_000);
+      // The agent asks the CLI for --version before it connects: a Node CLI's start (Gemini's bundle)
+      // takes seconds on a loaded machine.
+    }, 90_000);
   } catch (error) {
     await close();
     throw new Error(`agent ${agentId} did not come online: ${String(error)}\nagent log:\n${log.slice(-3000)}`);

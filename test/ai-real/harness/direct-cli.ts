@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import type { FakeModelServer, FakeReply } from '../fake-apis/index.js';
 import type { CliSandbox } from './cli-sandbox.js';
 import { pins, type AiCli } from './installed-clis.js';
+import { probeOutside } from './netns.js';
 
 /** Helpers of the tests that run a CLI directly (no agent) and pin what its version prints. */
 
@@ -45,10 +46,11 @@ export function expectOnlyKnownRequests(fake: FakeModelServer) {
   expect(fake.unknown().map((r) => `${r.method} ${r.path}`)).toEqual([]);
 }
 
-/** The namespace has only loopback, and the installed CLI is the pinned version. */
+/** The namespace has only loopback (and a connection off the machine is refused), and the installed CLI is the pinned version. */
 export async function expectIsolatedPinnedCli(box: CliSandbox) {
   expect(box.ns.interfaces).toEqual(['lo']);
   expect(box.ns.routes.every((r) => / dev lo\b/.test(r))).toBe(true);
+  expect(probeOutside(box.ns)).toBe('ENETUNREACH');
   const version = box.run(['--version']);
   const result = await version.done;
   expect(result.code).toBe(0);

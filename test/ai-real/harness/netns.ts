@@ -29,6 +29,18 @@ export interface LoopbackNamespace extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/**
+ * What a TCP connection from inside the namespace to an address off this machine gets: its error
+ * code (ENETUNREACH when only loopback exists), or 'connected'. The address is 192.0.2.1 (TEST-NET-1,
+ * RFC 5737, never routed), so even a broken namespace sends nothing anywhere real.
+ */
+export function probeOutside(ns: LoopbackNamespace): string {
+  const probe = `const s = require('net').connect(9, '192.0.2.1'); s.on('connect', () => { console.log('connected'); process.exit(0); }); s.on('error', (e) => { console.log(e.code); process.exit(0); }); setTimeout(() => { console.log('timeout'); process.exit(0); }, 3000);`;
+  const [command = 'nsenter', ...prefix] = ns.enter;
+  const result = spawnSync(command, [...prefix, process.execPath, '-e', probe], { encoding: 'utf8' });
+  return result.stdout.trim() || `failed: ${result.stderr.trim()}`;
+}
+
 export async function startLoopbackNamespace(socketPath: string): Promise<LoopbackNamespace> {
   const child: ChildProcess = spawn('unshare', ['-n', process.execPath, FORWARDER, socketPath], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
