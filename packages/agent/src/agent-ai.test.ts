@@ -71,7 +71,8 @@ describe('agent: AI CLI types against stand-in CLIs', () => {
 
     link.socket.terminate();
     const { connect } = await server.nextRegistered();
-    expect(connect.payload.sessionId).toBe(sessionId);
+    // No --model given: the one the CLI reported.
+    expect(connect.payload).toMatchObject({ sessionId, model: 'claude-sonnet-5-5' });
   });
 
   it.each([

@@ -52,6 +52,8 @@ class OnsemblAgent implements Agent {
   private currentAgentId: string | undefined;
   /** The AI session the last run reported: the next prompt continues it (the server decides). */
   private sessionId: string | undefined;
+  /** The model the CLI last reported, for agent:connect when no --model was given. */
+  private reportedModel: string | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: ResolvedOptions, logger: Logger) {
@@ -95,8 +97,9 @@ class OnsemblAgent implements Agent {
           interruptGraceMs: options.interruptGraceMs,
           spoolSegmentBytes: SPOOL_SEGMENT_BYTES,
         },
-        onSession: (sessionId) => {
+        onSession: (sessionId, model) => {
           this.sessionId = sessionId;
+          if (model !== undefined) this.reportedModel = model;
         },
       },
       runner: runnerFor(options.type, {
@@ -144,7 +147,7 @@ class OnsemblAgent implements Agent {
       ? { cwd: cwd.slice(0, 4096) }
       : {
           cwd: cwd.slice(0, 4096),
-          ...(cli.model ? { model: cli.model.slice(0, 128) } : {}),
+          ...(cli.model ?? this.reportedModel ? { model: (cli.model ?? this.reportedModel ?? '').slice(0, 128) } : {}),
           ...(cli.version ? { cliVersion: cli.version.slice(0, 64) } : {}),
           ...(this.sessionId ? { sessionId: this.sessionId } : {}),
         };

@@ -42,7 +42,7 @@ export interface CommandContext {
   spool: SpoolDirectory;
   settings: CommandSettings;
   /** An AI run reported its session (new or resumed): the agent's next prompt continues it. */
-  onSession?(sessionId: string): void;
+  onSession?(sessionId: string, model?: string): void;
 }
 
 /**
@@ -244,7 +244,7 @@ export class AgentCommand {
   private onTrace(event: TraceEvent): void {
     if (this.exit) return;
     this.trace.append(event);
-    if (event.kind === 'session') this.context.onSession?.(event.sessionId);
+    if (event.kind === 'session') this.context.onSession?.(event.sessionId, event.model);
     this.delivery.pump();
   }
 
