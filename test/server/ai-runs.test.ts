@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TraceEvent, UsageResponse } from '@onsembl/protocol';
+import { Value } from '@sinclair/typebox/value';
+import { HistoryCommand, UsageResponse, type TraceEvent } from '@onsembl/protocol';
 import { connectRawAgentAs } from '../support/raw-agent.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { openDashboard, type TestSocket } from '../support/test-socket.js';
@@ -51,6 +52,7 @@ describe('sessions and budgets of AI runs', () => {
     // The command rows keep what was asked and what was used.
     const { command } = (await get(server, `/api/commands/${second.commandId}`)).body as { command: Record<string, unknown> };
     expect(command).toMatchObject({ resumeSessionId: 's-1', sessionId: 's-1', maxTokens: 5000, maxCostUsd: 0.25 });
+    expect(Value.Errors(HistoryCommand, command).First()).toBeUndefined();
     expect(((await get(server, `/api/commands/${fresh.commandId}`)).body.command as Record<string, unknown>)).toMatchObject({ newSession: true, sessionId: 's-3' });
     expect(((await get(server, '/api/agents')).body.agents as unknown[])).toEqual([expect.objectContaining({ id: 'ai', sessionId: 's-old' })]);
 
@@ -117,6 +119,7 @@ describe('usage totals', () => {
       };
     };
     const usage = (await get(server, '/api/usage')).body as UsageResponse;
+    expect(Value.Errors(UsageResponse, usage).First()).toBeUndefined(); // the published response schema
     expect(usage.total).toEqual(sum(withUsage));
     expect(usage.total).toMatchObject({ commands: 4, inputTokens: 1357, costUsd: 1.4375, estimatedCostUsd: 0.0625, unpricedCommands: 1 });
     expect(usage.byAgent).toEqual([

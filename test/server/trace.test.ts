@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { Limits, type TraceEvent } from '@onsembl/protocol';
+import { Value } from '@sinclair/typebox/value';
+import { HistoryCommand, Limits, TracePageResponse, type TraceEvent } from '@onsembl/protocol';
 import { SqliteStore } from '@onsembl/server';
 import { failingStore } from '../support/failing-store.js';
 import { connectRawAgentAs } from '../support/raw-agent.js';
@@ -90,6 +91,7 @@ describe('trace events of AI runs', () => {
 
     const page = await api(server, `/api/commands/${commandId}/trace`);
     expect(page.status).toBe(200);
+    expect(Value.Errors(TracePageResponse, page.body).First()).toBeUndefined(); // the published response schema
     expect(page.body).toEqual({
       commandId, status: 'completed', lastSequence: RUN.length, complete: true,
       events: RUN.map((event, i) => ({ sequence: i + 1, event })),
@@ -104,6 +106,7 @@ describe('trace events of AI runs', () => {
 
     const { command } = (await api(server, `/api/commands/${commandId}`)).body as { command: Record<string, unknown> };
     expect(command).toMatchObject({ sessionId: 'sess-1', stopReason: 'completed', lastTraceSequence: RUN.length, usage: totalsOf(RUN) });
+    expect(Value.Errors(HistoryCommand, command).First()).toBeUndefined();
   });
 
   it("holds a command's final state until its trace up to the exit is stored", async () => {

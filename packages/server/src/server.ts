@@ -85,7 +85,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   });
   const broadcaster = new Broadcaster(bus, eventLog, metrics);
   await broadcaster.start();
-  const registry = new Registry(store, broadcaster, logger);
+  const registry = new Registry(store, broadcaster);
   await registry.load();
   const scheduler = new Scheduler(store, registry, broadcaster, pipeline, tracePipeline, {
     queueCapacity: options.queueCapacity,

@@ -1,5 +1,4 @@
 import { AgentStatus, toDashboard, type AgentInfo, type ServerToAgentMessage } from '@onsembl/protocol';
-import type { Logger } from 'pino';
 import type { AgentRecord, Store } from '../ports/store.js';
 import type { Broadcaster } from './broadcaster.js';
 import { RetryStop, untilDone } from './retry.js';
@@ -36,7 +35,7 @@ export class Registry {
   /** Connects and disconnects still writing to the store; their status events follow the write. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(private readonly store: Store, private readonly broadcaster: Broadcaster, private readonly logger: Logger) {}
+  constructor(private readonly store: Store, private readonly broadcaster: Broadcaster) {}
 
   /** Loads every known agent as offline (after a restart nobody is connected yet). */
   async load(): Promise<void> {
