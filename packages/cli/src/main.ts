@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerClientCommands } from './commands/client/index.js';
+import { registerSecretCommand } from './commands/secret.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerTokenCommand } from './commands/token.js';
 import { registerUpCommand } from './commands/up.js';
@@ -12,6 +13,7 @@ const program = new Command('onsembl')
 
 registerServerCommand(program);
 registerTokenCommand(program);
+registerSecretCommand(program);
 registerAgentCommand(program);
 registerUpCommand(program);
 registerClientCommands(program);

@@ -2,6 +2,8 @@ export { startServer, SERVER_VERSION, type OnsemblServer } from './server.js';
 export type { ServerOptions } from './options.js';
 export { TokenService, DEFAULT_TOKEN_TTL_SECONDS, type VerifiedToken } from './auth/tokens.js';
 export { loadOrCreateSecret, resolveDataDir } from './auth/secret.js';
+export { loadKeyring, rotateSecret, PREVIOUS_SECRETS_FILE, type Keyring, type RetiredSecret } from './auth/keyring.js';
+export { writePrivateFile } from './auth/private-file.js';
 export { createLogger, redactUrl } from './logging.js';
 export type {
   Store, AgentRecord, CommandRecord, StoredOutputChunk, CommandFilter, CommandPatch, CommandUsage, TraceRecord, UsageFilter,

@@ -16,6 +16,8 @@ export interface ServerOptions {
   dataDir: string;
   /** Default: ONSEMBL_JWT_SECRET, else the secret kept in the data dir (created with mode 0600). */
   jwtSecret?: string;
+  /** How often the data dir's secret files are checked for a rotation. Default 5 s. */
+  secretReloadMs?: number;
   /** Directory of the built dashboard served at `/`. Default: @onsembl/web's dist. */
   webRoot?: string | null;
   logLevel?: LevelWithSilent;
@@ -71,6 +73,7 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     logLevel: options.logLevel ?? 'info',
     allowedOrigins: options.allowedOrigins,
     trustProxy: options.trustProxy ?? false,
+    secretReloadMs: options.secretReloadMs ?? 5_000,
     metricsAuth: options.metricsAuth ?? 'token',
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? Timings.heartbeatIntervalMs,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? Timings.heartbeatTimeoutMs,

@@ -7,7 +7,8 @@ import { Role, type AgentInfo } from '@onsembl/protocol';
 import { lockDataDir } from './adapters/data-dir-lock.js';
 import { MemoryBus } from './adapters/memory-bus.js';
 import { SqliteStore } from './adapters/sqlite-store.js';
-import { loadOrCreateSecret } from './auth/secret.js';
+import { loadKeyring } from './auth/keyring.js';
+import { watchKeyring } from './auth/keyring-watch.js';
 import { TokenService } from './auth/tokens.js';
 import { AuditLog } from './core/audit-log.js';
 import { Broadcaster } from './core/broadcaster.js';
@@ -60,8 +61,11 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const options = resolveOptions(input);
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const logger = input.logger ?? createLogger(options.logLevel);
-  const secret = options.jwtSecret ?? loadOrCreateSecret(options.dataDir);
-  const tokens = new TokenService(secret);
+  const tokens = new TokenService(options.jwtSecret ?? loadKeyring(options.dataDir));
+  // The data dir's secret can be rotated under a running server (onsembl secret rotate).
+  const stopKeyringWatch = options.jwtSecret || process.env.ONSEMBL_JWT_SECRET
+    ? () => undefined
+    : watchKeyring(options.dataDir, tokens, options.secretReloadMs, logger);
   // The embedded store's file is this process's alone: a second server on it would read the live
   // server's open marker as a crash and rotate the epoch (every dashboard would reset).
   const lock = input.store ? undefined : lockDataDir(options.dataDir);
@@ -130,6 +134,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
     await retention.stop();
     await broadcaster.stop();
     if (!input.store) await store.close();
+    stopKeyringWatch();
     lock?.release();
     throw err;
   });
@@ -178,6 +183,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
       await rawBus.close().catch((err: unknown) => logger.error({ err }, 'closing the bus failed'));
       // A history with events that were never stored must not be resumed: the store says so.
       await rawStore.close({ historyComplete: lostEvents === 0 }).catch((err: unknown) => logger.error({ err }, 'closing the store failed'));
+      stopKeyringWatch();
       lock?.release();
       logger.info('onsembl server stopped');
     })());

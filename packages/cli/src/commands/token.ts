@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { DEFAULT_TOKEN_TTL_SECONDS, loadOrCreateSecret, resolveDataDir, TokenService } from '@onsembl/server';
 import { Role } from '@onsembl/protocol';
 import { userInfo } from 'node:os';
-import { writePrivateFile } from '../config/private-file.js';
+import { writePrivateFile } from '@onsembl/server';
 import { parsePositiveInt } from './parse.js';
 
 function parseRole(value: string): Role {

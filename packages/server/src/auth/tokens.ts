@@ -1,5 +1,6 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { Role } from '@onsembl/protocol';
+import type { Keyring } from './keyring.js';
 
 export interface VerifiedToken {
   sub: string;
@@ -12,12 +13,25 @@ export type VerifyResult = { ok: true; token: VerifiedToken } | { ok: false; rea
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
 
-/** Issues and verifies Onsembl's HS256 JWTs: `sub` = identity, `role` = dashboard | agent, `exp` always. */
+/**
+ * Issues and verifies Onsembl's HS256 JWTs: `sub` = identity, `role` = dashboard | agent | metrics,
+ * `exp` always. Signs with the current secret; verifies with it, then with retired secrets still in
+ * their grace period (secret rotation, see keyring.ts).
+ */
 export class TokenService {
-  private readonly key: Uint8Array;
+  private key: Uint8Array;
+  private retired: Array<{ key: Uint8Array; until: number }> = [];
 
-  constructor(secret: string) {
-    this.key = new TextEncoder().encode(secret);
+  constructor(secret: string | Keyring) {
+    this.key = new Uint8Array();
+    this.setKeyring(typeof secret === 'string' ? { current: secret, previous: [] } : secret);
+  }
+
+  /** Takes a rotated keyring: new tokens are signed with its current secret from now on. */
+  setKeyring(keyring: Keyring): void {
+    const encode = (secret: string) => new TextEncoder().encode(secret);
+    this.key = encode(keyring.current);
+    this.retired = keyring.previous.filter((r) => r.secret !== keyring.current).map((r) => ({ key: encode(r.secret), until: r.until }));
   }
 
   async issue(role: Role, sub: string, ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS): Promise<string> {
@@ -34,7 +48,7 @@ export class TokenService {
   async verify(token: string, expectedRole?: Role): Promise<VerifyResult> {
     try {
       // algorithms pins HS256: `alg: none` and any other algorithm are refused by jose.
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+      const { payload } = await this.verifyWithAnyKey(token);
       const role = payload.role;
       if (role !== Role.dashboard && role !== Role.agent && role !== Role.metrics) return { ok: false, reason: 'token has no valid role claim' };
       if (expectedRole !== undefined && role !== expectedRole) {
@@ -48,6 +62,26 @@ export class TokenService {
       if (err instanceof errors.JOSEAlgNotAllowed) return { ok: false, reason: 'token algorithm is not allowed' };
       if (err instanceof errors.JWTClaimValidationFailed) return { ok: false, reason: `token claim invalid: ${err.claim}` };
       return { ok: false, reason: 'token is malformed' };
+    }
+  }
+
+  /** The current key first; a signature it does not match may be a retired key's, until that one's grace ends. */
+  private async verifyWithAnyKey(token: string) {
+    const options = { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] };
+    try {
+      return await jwtVerify(token, this.key, options);
+    } catch (err) {
+      if (!(err instanceof errors.JWSSignatureVerificationFailed)) throw err;
+      const now = Date.now();
+      for (const retired of this.retired) {
+        if (retired.until <= now) continue;
+        try {
+          return await jwtVerify(token, retired.key, options);
+        } catch (again) {
+          if (!(again instanceof errors.JWSSignatureVerificationFailed)) throw again;
+        }
+      }
+      throw err;
     }
   }
 }
