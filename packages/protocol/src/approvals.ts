@@ -15,6 +15,8 @@ export const ApprovalReason = {
   timeout: 'timeout',
   /** The command ended (interrupted, stopped, finished or lost) while the question waited: denied. */
   commandEnded: 'command_ended',
+  /** The server refused the question (too many already waiting for the agent): denied. */
+  refused: 'refused',
 } as const;
 export type ApprovalReason = (typeof ApprovalReason)[keyof typeof ApprovalReason];
 

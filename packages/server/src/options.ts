@@ -50,6 +50,8 @@ export interface ServerOptions {
   auditRetentionMs?: number;
   eventRetentionMs?: number;
   purgeIntervalMs?: number;
+  /** An approval question of an AI run nobody answers within this is denied. Default 5 min. */
+  approvalTimeoutMs?: number;
   /** How long shutdown waits for a failing store to take what is pending before giving up. Default 10 s. */
   shutdownFlushMs?: number;
 }
@@ -91,5 +93,6 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     eventRetentionMs: Math.min(options.eventRetentionMs ?? DAY, options.outputRetentionMs ?? 30 * DAY),
     purgeIntervalMs: options.purgeIntervalMs ?? 3_600_000,
     shutdownFlushMs: options.shutdownFlushMs ?? 10_000,
+    approvalTimeoutMs: options.approvalTimeoutMs ?? Timings.approvalTimeoutMs,
   };
 }

@@ -10,6 +10,7 @@ import { SqliteStore } from './adapters/sqlite-store.js';
 import { loadKeyring } from './auth/keyring.js';
 import { watchKeyring } from './auth/keyring-watch.js';
 import { TokenService } from './auth/tokens.js';
+import { ApprovalBroker } from './core/approvals.js';
 import { AuditLog } from './core/audit-log.js';
 import { Broadcaster } from './core/broadcaster.js';
 import { Retention } from './core/retention.js';
@@ -100,10 +101,12 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   await scheduler.load();
 
   const audit = new AuditLog(store, logger);
+  const approvals = new ApprovalBroker(registry, scheduler, broadcaster, audit, logger, { timeoutMs: options.approvalTimeoutMs });
+  scheduler.onFinished((commandId) => approvals.commandEnded(commandId));
   const retention = new Retention(store, options, logger);
   retention.start();
   const context: SessionContext = {
-    options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, audit, health, serverVersion: SERVER_VERSION, counters: metrics,
+    options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, audit, approvals, health, serverVersion: SERVER_VERSION, counters: metrics,
   };
   const endpoints = new Endpoints(context);
   const webRoot = options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot());
@@ -176,6 +179,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
       await endpoints.close();
       http.closeAllConnections();
       await stopped;
+      approvals.close();
       const lostEvents = await drain();
       await retention.stop();
       await broadcaster.stop();

@@ -32,6 +32,7 @@ export function serverOptionsFrom(settings: ServerSettings): ServerOptions {
   if (settings.defaultTimeoutMs !== undefined) options.defaultTimeoutMs = settings.defaultTimeoutMs;
   if (settings.messagesPerSecond !== undefined) options.messagesPerSecond = settings.messagesPerSecond;
   if (settings.commandsPerMinute !== undefined) options.commandsPerMinute = settings.commandsPerMinute;
+  if (settings.approvalTimeoutMs !== undefined) options.approvalTimeoutMs = settings.approvalTimeoutMs;
   return options;
 }
 

@@ -48,6 +48,7 @@ const table = {
   defaultTimeoutMs: positiveInt('--default-timeout', 'timeout for commands that name none, ms', 'none'),
   messagesPerSecond: positiveInt('--messages-per-second', 'per-dashboard message rate limit', '100'),
   commandsPerMinute: positiveInt('--commands-per-minute', 'per-dashboard command request limit', '10'),
+  approvalTimeoutMs: positiveInt('--approval-timeout', 'deny an AI tool approval nobody answers within this, ms', '300000'),
   shutdownTimeoutMs: positiveInt('--shutdown-timeout', 'after SIGTERM, exit 1 if a clean stop takes longer than this, ms', '15000'),
 } as const satisfies Record<string, SettingSpec>;
 

@@ -122,7 +122,8 @@ export const AuditEntryResponse = Type.Object({
   id: NonNegativeInt,
   at: Millis,
   actor: Type.String(),
-  role: Type.Union([Type.Literal('dashboard'), Type.Literal('agent'), Type.Literal('anonymous')]),
+  /** `server` (1.x): a decision the server made itself, e.g. an approval nobody answered in time. */
+  role: Type.Union([Type.Literal('dashboard'), Type.Literal('agent'), Type.Literal('anonymous'), Type.Literal('server')]),
   action: Type.String(),
   target: Type.Optional(Type.String()),
   detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  CommandStatus, ErrorCode, ProtocolError, toAgent, toDashboard,
+  AgentType, CommandStatus, ErrorCode, ProtocolError, toAgent, toDashboard,
   type AgentToServerPayloads, type InterruptReason, type Priority, type ServerToAgentPayloads,
 } from '@onsembl/protocol';
 import type { Logger } from 'pino';
@@ -79,6 +79,7 @@ export class Scheduler {
   /** Counts emergency stops, so a request stored while one ran is cancelled too. */
   private stops = 0;
   private lastQueuedAt = 0;
+  private readonly finishedListeners: ((commandId: string) => void)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -261,6 +262,9 @@ export class Scheduler {
     if (command.resumeSessionId !== undefined) payload.resumeSessionId = command.resumeSessionId;
     if (command.maxTokens !== undefined) payload.maxTokens = command.maxTokens;
     if (command.maxCostUsd !== undefined) payload.maxCostUsd = command.maxCostUsd;
+    // AI agents may ask dashboards before a tool runs (Claude Code; the others ignore it).
+    const type = this.registry.info(command.agentId)?.type;
+    if (type !== undefined && type !== AgentType.shell) payload.approvals = true;
     const size = this.terminalSizes.get(command.id);
     if (size) Object.assign(payload, size);
     link.send(toAgent('command:execute', payload));
@@ -422,9 +426,15 @@ export class Scheduler {
     this.dispatch(agentId);
   }
 
+  /** Called with each command that reaches its final state (at once, before it is stored). */
+  onFinished(listener: (commandId: string) => void): void {
+    this.finishedListeners.push(listener);
+  }
+
   /** Moves a command to a final state: memory at once, then the store, then every dashboard. */
   private async finish(command: CommandRecord, patch: CommandPatch): Promise<void> {
     Object.assign(command, patch, { finishedAt: Date.now() });
+    for (const listener of this.finishedListeners) listener(command.id);
     this.owner.delete(command.id);
     this.terminalSizes.delete(command.id);
     this.tracePipeline.forget(command.id);

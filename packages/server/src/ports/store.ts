@@ -179,7 +179,8 @@ export interface AuditEntry {
   at: number;
   /** Token subject, or '-' when unauthenticated. */
   actor: string;
-  role: 'dashboard' | 'agent' | 'anonymous';
+  /** `server`: the server decided by itself (an approval's deadline, a command that ended). */
+  role: 'dashboard' | 'agent' | 'anonymous' | 'server';
   /** e.g. auth.failed, dashboard.connected, command.requested, command.interrupted, emergency.stop */
   action: string;
   /** What it acted on: an agent id, a command id. */

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import {
-  CloseCode, ErrorCode, Limits, parseAgentMessage, toAgent,
+  CloseCode, ErrorCode, Limits, parseAgentMessage, ProtocolError, toAgent,
   type AgentToServerMessage, type ServerToAgentMessage,
 } from '@onsembl/protocol';
 import type { Logger } from 'pino';
@@ -12,7 +12,7 @@ import { SocketRole } from '../core/counters.js';
 import type { SessionContext } from './session-context.js';
 import { textFrame } from '../transport/frame-options.js';
 import { afterTurnFlush, turnIsFull } from '../transport/turn.js';
-import { errorText, frameText } from './socket-messages.js';
+import { errorText, frameText, protocolErrorText } from './socket-messages.js';
 
 const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
 
@@ -134,6 +134,19 @@ export class AgentSession implements AgentLink {
         return;
       case 'command:exit':
         return scheduler.exited(this.agentId, this, message.payload);
+      case 'approval:request': {
+        if (Buffer.byteLength(JSON.stringify(message.payload)) > Limits.traceEventMaxBytes) {
+          this.sendText(errorText(ErrorCode.INVALID_MESSAGE, `approval:request is over the ${Limits.traceEventMaxBytes / 1024} KB limit`, { commandId: message.payload.commandId }));
+          return;
+        }
+        try {
+          this.ctx.approvals.ask(this.agentId, this, message.payload);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          this.sendText(protocolErrorText(err));
+        }
+        return;
+      }
       case 'trace:event': {
         // Serialised once: this text is what is stored, and what dashboards are sent around it.
         const eventText = JSON.stringify(message.payload.event);

@@ -79,3 +79,8 @@ export async function emergencyStop(
   audit('emergency.stop', undefined, { cancelled, interrupted, ...(payload.reason ? { reason: payload.reason } : {}) });
   ctx.broadcaster.broadcast(toDashboard('emergency:stop', payload));
 }
+
+/** Allows or denies a tool an AI CLI asked to run (the broker audits and tells everyone). */
+export function answerApproval(ctx: SessionContext, actor: string, payload: DashboardToServerPayloads['approval:response']): void {
+  ctx.approvals.answer(actor, payload);
+}

@@ -14,11 +14,11 @@ import { DependencyError } from '../core/watch-ports.js';
 import { textFrame } from '../transport/frame-options.js';
 import { DashboardOutbox } from '../transport/dashboard-outbox.js';
 import { TURN_BUDGET_BYTES } from '../transport/turn.js';
-import { emergencyStop, interruptCommand, requestCommand, resizeTerminal, typeIntoTerminal, type Audit } from './dashboard-commands.js';
+import { answerApproval, emergencyStop, interruptCommand, requestCommand, resizeTerminal, typeIntoTerminal, type Audit } from './dashboard-commands.js';
 import { DashboardLimits, type LimitVerdict } from './dashboard-limits.js';
 import { Replay } from './replay.js';
 import type { SessionContext } from './session-context.js';
-import { errorText, frameText } from './socket-messages.js';
+import { errorText, frameText, protocolErrorText } from './socket-messages.js';
 
 type Msg<K extends DashboardToServerMessage['type']> = Extract<DashboardToServerMessage, { type: K }>;
 
@@ -144,7 +144,7 @@ export class DashboardSession implements EventSink {
         this.sendText(errorText(ErrorCode.STORE_UNAVAILABLE, 'The server could not read or write its database; nothing was done. Try again shortly.', requestId ? { requestId } : {}));
       } else if (err instanceof ProtocolError) {
         const requestId = (parsed.message.payload as { requestId?: string }).requestId;
-        this.sendText(errorText(err.code, err.message, { ...(requestId ? { requestId } : {}), ...(err.details ?? {}) }));
+        this.sendText(protocolErrorText(err, requestId));
       } else {
         this.log.error({ err, type: parsed.message.type }, 'handling a dashboard message failed');
       }
@@ -169,6 +169,8 @@ export class DashboardSession implements EventSink {
         return emergencyStop(this.ctx, this.token.sub, message.payload, this.audit);
       case 'token:refresh':
         return this.refresh(message);
+      case 'approval:response':
+        return answerApproval(this.ctx, this.token.sub, message.payload);
       case 'terminal:resize':
         return resizeTerminal(this.ctx, message.payload);
       case 'terminal:input':
@@ -262,6 +264,7 @@ export class DashboardSession implements EventSink {
     const { queues, running } = scheduler.snapshot();
     for (const q of queues) this.send(toDashboard('command:queue', q));
     for (const command of running) this.send(toDashboard('command:status', statusPayload(command)));
+    for (const question of this.ctx.approvals.pending()) this.send(toDashboard('approval:request', question));
   }
 
   private async refresh(message: Msg<'token:refresh'>): Promise<void> {

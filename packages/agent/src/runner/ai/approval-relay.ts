@@ -24,6 +24,8 @@ export function denialText(answer: Pick<ApprovalAnswer, 'reason' | 'decidedBy' |
       return 'Denied: nobody answered the approval request in Onsembl before its deadline.';
     case 'command_ended':
       return 'Denied: the Onsembl command ended before the approval request was answered.';
+    case 'refused':
+      return `Denied by the Onsembl server: ${answer.message ?? 'it refused the approval request'}`;
     case 'answered':
       return answer.message ? `Denied by ${answer.decidedBy} in Onsembl: ${answer.message}` : `Denied by ${answer.decidedBy} in Onsembl.`;
   }

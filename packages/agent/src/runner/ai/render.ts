@@ -125,6 +125,7 @@ export class TerminalRenderer {
     const why =
       event.reason === 'timeout' ? ': nobody answered before the deadline'
       : event.reason === 'command_ended' ? ': the command ended'
+      : event.reason === 'refused' ? `: the server refused the question${event.message ? ` (${cut(cleanText(event.message), 200)})` : ''}`
       : ` by ${cleanText(event.decidedBy)}${event.message ? `: ${cut(cleanText(event.message).replace(/\s*\n\s*/g, ' '), 300)}` : ''}`;
     return paint(style.red, `  ✘ denied${why}`);
   }
