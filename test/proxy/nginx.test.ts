@@ -27,7 +27,7 @@ function siteFor(listen: number, upstreams: number[]) {
     conf = replaceIn(conf, /\/etc\/ssl\/onsembl\/privkey\.pem/, pki.keyFile);
     conf = replaceIn(conf, /\/var\/log\/nginx\/onsembl\.access\.log/, join(prefix, 'logs', 'access.log'));
     const servers = upstreams.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=10s;`).join('\n');
-    conf = replaceIn(conf, /(    server 127\.0\.0\.1:300\d max_fails=1 fail_timeout=10s;\n)+/, `${servers}\n`);
+    conf = replaceIn(conf, /( {4}server 127\.0\.0\.1:300\d max_fails=1 fail_timeout=10s;\n)+/, `${servers}\n`);
     return conf;
   };
 }
