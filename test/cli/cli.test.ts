@@ -84,6 +84,10 @@ describe('the onsembl command', () => {
     const token = /\?token=(\S+)/.exec(out)?.[1] as string;
     const logLines = out.split('\n').filter((l) => !/^\s+(Dashboard|WebSocket):/.test(l));
     expect(logLines.join('\n')).not.toContain(token);
+    // How to add an agent: the token goes in a file, never in a command line.
+    expect(out).toContain(`--out agent.token --data-dir ${dir.path}`);
+    expect(out).toContain('--token-file agent.token');
+    expect(out).not.toMatch(/--token\s/);
   });
 
   it('server: logs never contain a token, even a bad one in the URL', async () => {

@@ -32,6 +32,10 @@ export function registerUpCommand(program: Command): void {
         agent ? `  Agent:      ${name} (shell), connected to ${server.wsUrl}` : '  Agent:      none (--no-agent)',
         `  Health:     ${server.httpUrl}${Endpoint.health}`,
         '',
+        'Another agent (its token in a file only you can read, never on the command line):',
+        `  npx onsembl token --role agent --name NAME --out agent.token${settings.dataDir ? ` --data-dir ${settings.dataDir}` : ''}`,
+        `  npx onsembl agent --url ${server.wsUrl} --name NAME --token-file agent.token`,
+        '',
         'Press Ctrl+C to stop.',
         '',
       ];
