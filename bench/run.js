@@ -88,7 +88,7 @@ for (const name of Object.keys(SCENARIOS).filter((n) => only.includes(n))) {
     rows.push(...(await /** @type {Scenario} */ (SCENARIOS[name]).run(ctx)));
   } catch (err) {
     failed = true;
-    console.error(`  ${name} failed: ${/** @type {Error} */ (err).stack ?? err}`);
+    console.error(`  ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
   console.log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }

@@ -59,8 +59,9 @@ function miniWs(base, id) {
     ws.on('open', resolve);
     ws.on('error', reject);
     ws.on('message', (data) => {
+      const bytes = /** @type {Buffer} */ (data); // the default binaryType: always a Buffer
       /** @type {MiniMessage} */
-      const m = JSON.parse(data.toString());
+      const m = JSON.parse(bytes.toString());
       if (m.type !== 'run' || m.to !== id) return;
       run(m.command, (exitCode) => ws.send(JSON.stringify({ to: m.from, type: 'exit', cid: m.cid, agent: id, exitCode })));
     });

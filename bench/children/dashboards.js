@@ -65,10 +65,10 @@ function received(c, data) {
   if (head.includes(OUTPUT)) {
     c.bytes += data.length;
     c.frames++;
-    if (capture && c === conns[0] && capture.frames.length < capture.max) capture.frames.push(data.toString());
+    if (capture && c === conns[0] && capture.frames.length < capture.max) capture.frames.push(/** @type {Buffer} */ (data).toString());
     if (mode === 'latency') {
       /** @type {{ payload: { data: string } }} */
-      const message = JSON.parse(data.toString());
+      const message = JSON.parse(/** @type {Buffer} */ (data).toString());
       latenciesOf(message.payload.data, c.carry, now(), latencies);
     }
   } else if (head.includes(TRACE)) {
@@ -78,7 +78,7 @@ function received(c, data) {
   } else if (mode === 'status' && armed) {
     const t = now();
     /** @type {{ type: string, timestamp: number, payload: { agent: { status: string } } }} */
-    const message = JSON.parse(data.toString());
+    const message = JSON.parse(/** @type {Buffer} */ (data).toString());
     if (message.type === 'agent:status' && message.payload.agent.status === armed && c.statusAt === undefined) {
       c.statusAt = t;
       c.statusStamp = message.timestamp;

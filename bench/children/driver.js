@@ -35,8 +35,9 @@ async function connect({ kind, url }) {
       ws.once('error', reject);
     });
     ws.on('message', (data) => {
+      const bytes = /** @type {Buffer} */ (data); // the default binaryType: always a Buffer
       /** @type {OnsemblMessage} */
-      const m = JSON.parse(data.toString());
+      const m = JSON.parse(bytes.toString());
       if (m.type === 'command:status' && FINAL.has(m.payload.status)) finished(m.payload.agentId, m.payload.commandId, m.payload.status === 'completed');
       else if (m.type === 'command:status' && m.payload.requestId) startedAt.set(m.payload.commandId, startedAt.get(m.payload.requestId));
       else if (m.type === 'error') failed++;
@@ -52,8 +53,9 @@ async function connect({ kind, url }) {
       ws.once('error', reject);
     });
     ws.on('message', (data) => {
+      const bytes = /** @type {Buffer} */ (data); // the default binaryType: always a Buffer
       /** @type {ExitMessage} */
-      const m = JSON.parse(data.toString());
+      const m = JSON.parse(bytes.toString());
       if (m.type === 'exit' && m.to === 'driver') finished(m.agent, m.cid, m.exitCode === 0);
     });
     request = (agentId, cid) => ws.send(JSON.stringify({ to: agentId, from: 'driver', type: 'run', command: 'true', cid }));

@@ -70,8 +70,9 @@ async function connectAgent({ url, token, name }) {
     ws.on('error', reject);
     commandReady = new Promise((resolveCommand) => {
       ws.on('message', (data) => {
+        const bytes = /** @type {Buffer} */ (data); // the default binaryType: always a Buffer
         /** @type {{ type: string, payload: { commandId: string } }} */
-        const m = JSON.parse(data.toString());
+        const m = JSON.parse(bytes.toString());
         if (m.type === 'connection:ack') resolve();
         if (m.type === 'command:execute') {
           ws.send(envelope('command:started', { commandId: m.payload.commandId, pid: process.pid }));

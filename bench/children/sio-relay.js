@@ -62,11 +62,11 @@ io.on('connection', (socket) => {
       if (message.to === '*') io.to('peers').emit('m', message);
       else peers.get(message.to)?.emit('m', message);
     });
-    socket.join('peers');
+    void socket.join('peers'); // the in-memory adapter joins at once
   } else {
     consumers.add(socket);
     socket.on('disconnect', () => consumers.delete(socket));
-    socket.join('consumers');
+    void socket.join('consumers');
   }
 });
 await new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve(undefined)));
@@ -80,6 +80,6 @@ const methods = {
 serve(methods, {
   onExit: async () => {
     io.disconnectSockets(true);
-    await new Promise((resolve) => io.close(() => resolve(undefined)));
+    await new Promise((resolve) => void io.close(() => resolve(undefined)));
   },
 });

@@ -74,8 +74,9 @@ http.on('upgrade', (req, socket, head) => {
       peers.set(id, ws);
       ws.on('close', () => peers.delete(id));
       ws.on('message', (data) => {
+        const bytes = /** @type {Buffer} */ (data); // the default binaryType: always a Buffer
         /** @type {{ to: string }} */
-        const { to } = JSON.parse(data.toString());
+        const { to } = JSON.parse(bytes.toString());
         if (to === '*') for (const p of peers.values()) p.send(data, { binary: false });
         else peers.get(to)?.send(data, { binary: false });
       });

@@ -27,6 +27,7 @@ export const EXPERIMENT_NAMES = Object.keys(EXPERIMENTS);
 export function applyExperiment(name) {
   const change = EXPERIMENTS[name];
   if (!change) throw new Error(`unknown experiment "${name}"; known: ${EXPERIMENT_NAMES.join(', ')}`);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the server as `this`
   const handleUpgrade = WebSocketServer.prototype.handleUpgrade;
   /** @type {WeakSet<WebSocketServer>} */
   const patched = new WeakSet();

@@ -69,7 +69,7 @@ function rssWatch(child) {
   /** @type {number[]} */
   const samples = [];
   const take = () => child.call('stats').then((s) => samples.push(s.rss), () => undefined);
-  const timer = setInterval(take, 1_000);
+  const timer = setInterval(() => void take(), 1_000);
   return {
     async stop() {
       clearInterval(timer);
@@ -199,9 +199,10 @@ async function syntheticAgent(wsUrl, token) {
  * @returns {Promise<Measurement>}
  */
 export async function relayFanout(ctx, kind, { dashboards, stalled = 0, pace = true, cork = false, pty = false, warmupMs, windowMs }) {
-  const [relay, producer, fleet, slow] = await Promise.all([
-    startRelay(kind, { pace, cork }),
-    startChild('producer'),
+  const relayStarting = startRelay(kind, { pace, cork });
+  const producer = startChild('producer');
+  const [relay, fleet, slow] = await Promise.all([
+    relayStarting,
     startFleet(dashboards),
     stalled > 0 ? startFleet(stalled) : undefined,
   ]);

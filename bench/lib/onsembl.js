@@ -127,7 +127,8 @@ export function runCommand(wsUrl, token, agentId, command, timeoutMs = 30_000) {
       ws.send(envelope('command:request', { agentId, command, priority: 'normal', requestId: 'bench' }));
     };
     ws.on('message', (data) => {
-      const text = data.toString();
+      const bytes = /** @type {Buffer} */ (data); // the default binaryType: always a Buffer
+      const text = bytes.toString();
       if (text.length > 20_000) return;
       /** @type {DashboardMessage} */
       const m = JSON.parse(text);

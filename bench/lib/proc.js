@@ -133,7 +133,7 @@ export function startChild(name, { args = [], nodeArgs = [], env = {}, label = n
       clearTimeout(timer);
       resolve();
     });
-    exited.then((info) => reject(new Error(`${label} exited before it was ready (${info.signal ?? info.code})`)));
+    void exited.then((info) => reject(new Error(`${label} exited before it was ready (${info.signal ?? info.code})`)));
   });
   ready.catch(() => undefined);
 

@@ -89,7 +89,9 @@ export function serve(handlers, { onExit } = {}) {
       process.exit(0);
     }
   };
-  process.on('message', async (message) => {
+  process.on('message', (message) => void answer(message));
+  /** @param {unknown} message */
+  async function answer(message) {
     const { id, method, params } = /** @type {Request} */ (message);
     if (method === '__exit') return void exit();
     const handler = /** @type {((params: unknown) => unknown) | undefined} */ (all[method]);
@@ -100,7 +102,7 @@ export function serve(handlers, { onExit } = {}) {
     } catch (err) {
       process.send?.({ id, error: err instanceof Error ? err.message : String(err) });
     }
-  });
+  }
   // The parent is gone (finished, crashed or was killed): do not linger.
   process.on('disconnect', () => process.exit(0));
   process.send?.({ event: 'ready' });

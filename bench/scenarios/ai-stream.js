@@ -60,7 +60,8 @@ function runToEnd(wsUrl, token, command, timeoutMs) {
       ws.send(envelope('command:request', { agentId: AGENT, command, priority: 'normal', requestId: 'bench-ai' }));
     };
     ws.on('message', (data) => {
-      const text = data.toString();
+      const bytes = /** @type {Buffer} */ (data); // the default binaryType: always a Buffer
+      const text = bytes.toString();
       // Output and trace frames are for the fleet; statuses and lists are short.
       if (text.length > 20_000 || text.includes('"terminal:output"') || text.includes('"trace:event"')) return;
       /** @type {{ type: string, payload: Record<string, any> }} */
@@ -125,7 +126,7 @@ async function measureRun(ctx, { dashboards, type, command, name }) {
         firstAt ??= lastAt;
         got = total;
       }
-      if (failure) throw failure;
+      if (failure) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure));
       if (!status) continue;
       const complete = sum(since.frames) >= Number(status.lastSequence ?? 0) * dashboards
         && sum(since.traces) >= Number(status.lastTraceSequence ?? 0) * dashboards;
@@ -162,9 +163,9 @@ export async function run(ctx) {
     'the "ws relay" column holds a shell agent `cat`ing the same stream file (the same bytes as plain output), not the ws relay; ÷ws is the AI run\'s speed as a share of it',
     `trace events/s per dashboard: ${((ai.traces * 1000) / ai.ms).toFixed(0)}`,
   ];
-  if (ai.status.status !== 'completed') notes.push(`the AI run ended ${ai.status.status} (${ai.status.stopReason ?? ''} ${ai.status.message ?? ''})`);
+  if (ai.status.status !== 'completed') notes.push(`the AI run ended ${String(ai.status.status)} (${typeof ai.status.stopReason === 'string' ? ai.status.stopReason : ''} ${typeof ai.status.message === 'string' ? ai.status.message : ''})`);
   if (ai.gaps + shell.gaps > 0) notes.push(`gap markers: ${ai.gaps} (AI), ${shell.gaps} (shell): some dashboards were too slow, only delivered frames count`);
-  if (ai.minTraces < Number(ai.status.lastTraceSequence ?? 0)) notes.push(`a dashboard got ${ai.minTraces} of ${ai.status.lastTraceSequence} trace events`);
+  if (ai.minTraces < Number(ai.status.lastTraceSequence ?? 0)) notes.push(`a dashboard got ${ai.minTraces} of ${String(ai.status.lastTraceSequence)} trace events`);
   return [finish({
     key: `ai-stream-${dashboards}`,
     title: `AI agent replaying a ${toolCalls.toLocaleString('en-US')}-tool-call Claude stream to ${dashboards} dashboards (CLI events/s)`,

@@ -63,7 +63,9 @@ async function onsembl(ctx, { dashboards, rate, warmupMs, windowMs }) {
  * @param {Options} options
  */
 async function relay(kind, { dashboards, rate, warmupMs, windowMs }) {
-  const [r, producer, fleet] = await Promise.all([startRelay(kind), startChild('producer'), startFleet(dashboards)]);
+  const relayStarting = startRelay(kind);
+  const producer = startChild('producer');
+  const [r, fleet] = await Promise.all([relayStarting, startFleet(dashboards)]);
   try {
     await producer.ready;
     await fleet.open({ kind, urls: [r.consumerUrl] });

@@ -95,7 +95,9 @@ async function onsembl(ctx, { dashboards, cycles: count, perProcess }) {
  * @param {Options} options
  */
 async function relay(kind, { dashboards, cycles: count, perProcess }) {
-  const [r, producer, fleet] = await Promise.all([startRelay(kind), startChild('producer'), startFleet(dashboards, perProcess)]);
+  const relayStarting = startRelay(kind);
+  const producer = startChild('producer');
+  const [r, fleet] = await Promise.all([relayStarting, startFleet(dashboards, perProcess)]);
   try {
     await producer.ready;
     await fleet.open({ kind, urls: [r.consumerUrl] });

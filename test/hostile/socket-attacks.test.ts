@@ -20,13 +20,14 @@ function rawExchange(port: number, chunks: Array<string | Buffer>, gapMs = 0): P
     socket.on('data', (d) => (answer += d.toString('latin1')));
     socket.on('close', () => resolve(answer));
     socket.on('error', () => undefined);
-    socket.on('connect', async () => {
+    const writeAll = async () => {
       for (const c of chunks) {
         if (socket.destroyed) break;
         socket.write(c);
         if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
       }
-    });
+    };
+    socket.on('connect', () => void writeAll());
   });
 }
 

@@ -137,7 +137,7 @@ describe('usage totals', () => {
       day, ...sum(withUsage.filter((d) => new Date(queuedAt.get(d.commandId)!).toISOString().slice(0, 10) === day)),
     })));
     // Per command, newest first, with its session and model.
-    expect(usage.byCommand).toEqual([...withUsage].reverse().map((d) => expect.objectContaining({
+    expect(usage.byCommand).toEqual([...withUsage].reverse().map((d): unknown => expect.objectContaining({
       commandId: d.commandId, agentId: d.agentId, queuedAt: queuedAt.get(d.commandId), ...totalsOf(d.events),
     })));
     expect(usage.byCommand[1]).toMatchObject({ sessionId: 'sb', model: 'gemini-2.5-pro' });

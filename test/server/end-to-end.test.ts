@@ -44,7 +44,7 @@ describe('end to end: a real agent process running real commands', () => {
     for (const m of output) expect(m.payload).toMatchObject({ commandId, agentId: 'agent-1', stream: 'stdout' });
     expect(output.map((m) => m.payload.data).join('')).toMatch(/^total \d+/);
     // Output arrives between running and the final status.
-    const types = mine.map((m) => `${m.type}:${m.payload.status ?? ''}`);
+    const types = mine.map((m) => `${m.type}:${typeof m.payload.status === 'string' ? m.payload.status : ''}`);
     expect(types.indexOf('command:status:running')).toBeLessThan(types.indexOf('terminal:output:'));
     expect(types.lastIndexOf('terminal:output:')).toBeLessThan(types.indexOf('command:status:completed'));
 

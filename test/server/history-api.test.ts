@@ -1,3 +1,6 @@
+import type {
+  AgentListResponse, AuditListResponse, CommandListResponse, HistoryCommand, OutputPageResponse,
+} from '@onsembl/protocol';
 import { describe, expect, it } from 'vitest';
 import { connectRawAgent } from '../support/raw-agent.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -7,7 +10,8 @@ const api = async (server: TestServer, path: string, token?: string) => {
   const res = await fetch(`${server.httpUrl}${path}`, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
 };
-const json = async (server: TestServer, path: string, token: string) => JSON.parse((await api(server, path, token)).body);
+const json = async <T>(server: TestServer, path: string, token: string): Promise<T> => JSON.parse((await api(server, path, token)).body) as T;
+type OneCommand = { command: HistoryCommand };
 
 /** Runs one command on a raw agent, printing the given chunks, and finishing with the exit code. */
 async function runOne(server: TestServer, command: string, chunks: string[], exitCode = 0) {
@@ -40,26 +44,26 @@ describe('history REST API', () => {
     const first = await runOne(server, 'npm test --watch', ['line one\n', 'line two é\n']);
     const second = await runOne(server, 'git status', ['clean\n'], 1);
 
-    expect((await json(server, '/api/agents', token)).agents).toEqual([expect.objectContaining({ id: 'hist', status: 'offline' })]);
-    const all = (await json(server, '/api/commands', token)).commands as Array<{ id: string }>;
+    expect((await json<AgentListResponse>(server, '/api/agents', token)).agents).toEqual([expect.objectContaining({ id: 'hist', status: 'offline' })]);
+    const all = (await json<CommandListResponse>(server, '/api/commands', token)).commands;
     expect(all.map((c) => c.id)).toEqual([second, first]);
-    expect((await json(server, '/api/commands?q=npm', token)).commands.map((c: { id: string }) => c.id)).toEqual([first]);
-    expect((await json(server, '/api/commands?status=failed', token)).commands.map((c: { id: string }) => c.id)).toEqual([second]);
-    expect((await json(server, '/api/commands?agentId=nobody', token)).commands).toEqual([]);
+    expect((await json<CommandListResponse>(server, '/api/commands?q=npm', token)).commands.map((c) => c.id)).toEqual([first]);
+    expect((await json<CommandListResponse>(server, '/api/commands?status=failed', token)).commands.map((c) => c.id)).toEqual([second]);
+    expect((await json<CommandListResponse>(server, '/api/commands?agentId=nobody', token)).commands).toEqual([]);
     expect((await api(server, '/api/commands?status=bogus', token)).status).toBe(400);
     expect((await api(server, '/api/commands?limit=0', token)).status).toBe(400);
 
-    const one = (await json(server, `/api/commands/${first}`, token)).command;
+    const one = (await json<OneCommand>(server, `/api/commands/${first}`, token)).command;
     expect(one).toMatchObject({ id: first, status: 'completed', exitCode: 0, durationMs: 7, requestedBy: 'alice', lastSequence: 2 });
-    expect(one.history.map((h: { status: string }) => h.status)).toEqual(['queued', 'running', 'completed']);
+    expect(one.history.map((h) => h.status)).toEqual(['queued', 'running', 'completed']);
     expect((await api(server, '/api/commands/cmd-missing', token)).status).toBe(404);
 
     const text = await api(server, `/api/commands/${first}/output`, token);
     expect(text.type).toContain('text/plain');
     expect(text.body).toBe('line one\nline two é\n');
-    const page = await json(server, `/api/commands/${first}/output?after=1&format=json`, token);
+    const page = await json<OutputPageResponse>(server, `/api/commands/${first}/output?after=1&format=json`, token);
     expect(page).toMatchObject({ commandId: first, lastSequence: 2, complete: true });
-    expect(page.chunks.map((c: { sequence: number; data: string }) => [c.sequence, c.data])).toEqual([[2, 'line two é\n']]);
+    expect(page.chunks.map((c) => [c.sequence, c.data])).toEqual([[2, 'line two é\n']]);
   });
 
   it('pages with an opaque cursor that never loses or repeats commands queued in the same millisecond', async () => {
@@ -74,8 +78,8 @@ describe('history REST API', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 10; pages++) {
-      const page = await json(server, `/api/commands?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token);
-      seen.push(...page.commands.map((c: { id: string }) => c.id));
+      const page = await json<CommandListResponse>(server, `/api/commands?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token);
+      seen.push(...page.commands.map((c) => c.id));
       cursor = page.next;
       if (!cursor) break;
     }
@@ -92,11 +96,11 @@ describe('history REST API', () => {
     await using dashboard = await openDashboard(server.wsUrl, token);
     dashboard.send('emergency:stop', { reason: 'drill' });
     await dashboard.waitFor('emergency:stop');
-    const entries = (await json(server, '/api/audit?limit=100', token)).entries as Array<{ action: string; actor: string; target?: string }>;
+    const entries = (await json<AuditListResponse>(server, '/api/audit?limit=100', token)).entries;
     const actions = entries.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['auth.failed', 'dashboard.connected', 'agent.connected', 'command.requested', 'emergency.stop']));
     expect(entries.find((e) => e.action === 'command.requested')).toMatchObject({ actor: 'alice', target: commandId });
-    expect((await json(server, '/api/audit?action=auth.failed', token)).entries.every((e: { action: string }) => e.action === 'auth.failed')).toBe(true);
+    expect((await json<AuditListResponse>(server, '/api/audit?action=auth.failed', token)).entries.every((e) => e.action === 'auth.failed')).toBe(true);
   });
 
   it('purges output, audit and replay events past their retention', async () => {
@@ -104,10 +108,10 @@ describe('history REST API', () => {
     const token = await server.dashboardToken();
     const commandId = await runOne(server, 'echo old', ['gone\n']);
     await new Promise((r) => setTimeout(r, 300));
-    const output = await json(server, `/api/commands/${commandId}/output?format=json`, token);
+    const output = await json<OutputPageResponse>(server, `/api/commands/${commandId}/output?format=json`, token);
     expect(output.chunks).toEqual([]);
     // The command itself is still known; only its output aged out.
-    expect((await json(server, `/api/commands/${commandId}`, token)).command.status).toBe('completed');
+    expect((await json<OneCommand>(server, `/api/commands/${commandId}`, token)).command.status).toBe('completed');
     const { first, last } = await server.context.store.eventBounds();
     expect(first).toBe(last);
   });

@@ -132,7 +132,7 @@ export interface PtyProcess extends Disposable {
 
 /** Starts `onsembl ARGS` on a pseudo-terminal, as a user at a shell prompt would. */
 export function spawnCliOnPty(args: string[], env: NodeJS.ProcessEnv): PtyProcess {
-  const term = pty.spawn(process.execPath, [CLI, ...args], { name: 'xterm-256color', cols: 200, rows: 40, env: env as Record<string, string> });
+  const term = pty.spawn(process.execPath, [CLI, ...args], { name: 'xterm-256color', cols: 200, rows: 40, env });
   let out = '';
   term.onData((data) => (out += data));
   const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));

@@ -24,7 +24,7 @@ export class TestSocket implements AsyncDisposable {
     this.opened.catch(() => undefined);
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     ws.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as AnyMessage;
+      const message = JSON.parse((data as Buffer).toString()) as AnyMessage; // a Buffer: binaryType is nodebuffer
       this.messages.push(message);
       for (const w of this.waiters) {
         if (w.match(message)) {
@@ -42,7 +42,7 @@ export class TestSocket implements AsyncDisposable {
   }
 
   /** Resolves with the first message (already received or future) of `type` that matches. */
-  waitFor<T extends ServerToDashboardMessage['type'] | string>(
+  waitFor<T extends string = ServerToDashboardMessage['type']>(
     type: T,
     predicate: (payload: Record<string, unknown>) => boolean = () => true,
     timeoutMs = 15_000,

@@ -26,7 +26,7 @@ async function instrument(page: Page): Promise<void> {
       }
     }
     Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
-    window.Notification = Recorded as typeof Notification;
+    window.Notification = Recorded;
   });
 }
 

@@ -25,7 +25,7 @@ describe.skipIf(!hasChromium)('signing in', { timeout: 120_000 }, () => {
     await dashboard.waitForConnection('CONNECTED');
     await page.getByTestId('no-agents').waitFor();
     await expect(storedToken(dashboard)).resolves.toBe(stack.token);
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
   });
 
   it('asks for a token when there is none, and forgets it on sign-out', async () => {

@@ -26,7 +26,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', { timeout: 120_000 
     // The agent going away shows up live.
     await stack.agents[0]?.stop();
     await dashboard.waitForAgent('alpha', 'offline');
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
   });
 
   it('runs echo and shows the output in the agent terminal and the history', async () => {
@@ -43,7 +43,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', { timeout: 120_000 
     await dashboard.waitForTerminalText('bold red');
     await dashboard.waitForHistory('printf', 'failed');
     await dashboard.screenshot('dashboard-desktop');
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
   });
 
   it('interrupts a running sleep 30', async () => {

@@ -62,6 +62,6 @@ describe.skipIf(!hasChromium)('a dashboard that falls behind', { timeout: 240_00
     expect(tail).toEqual(tail.map((_, i) => tail[0]! + i));
     expect(Number(/END (\d+)/.exec(text)?.[1])).toBe(tail.at(-1));
     await expect(page.getByTestId('load-missing').count()).resolves.toBe(0);
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
   });
 });

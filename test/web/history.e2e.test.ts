@@ -89,7 +89,7 @@ describe.skipIf(!hasChromium)('history view in a real browser', { timeout: 180_0
     await dashboard.waitForOutputText('red end');
     await dashboard.waitForHistoryCommands(['echo beta-says-hi', 'ls /nonexistent-history-path', COLOURS, 'echo history-one']);
     await dashboard.screenshot('history-desktop');
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
 
     await using phone = await browser().page(PHONE);
     const small = new DashboardPage(phone);
@@ -101,7 +101,7 @@ describe.skipIf(!hasChromium)('history view in a real browser', { timeout: 180_0
     await small.screenshot('history-phone-detail');
     await phone.getByTestId('detail-close').click();
     await small.waitForHistoryCommands(['echo beta-says-hi', 'ls /nonexistent-history-path', COLOURS, 'echo history-one']);
-    expect(phone.pageErrors).toEqual([]);
+    expect(phone.uncaughtErrors).toEqual([]);
   });
 
   it('pages through older commands without losing or repeating any', async () => {
@@ -117,7 +117,7 @@ describe.skipIf(!hasChromium)('history view in a real browser', { timeout: 180_0
     await page.getByTestId('history-more').click();
     await dashboard.waitForHistoryCommands([...commands].reverse());
     await expect(page.getByTestId('history-more').count()).resolves.toBe(0);
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
   });
 
   it('follows a running command live, and a reloaded dashboard shows what it printed before', async () => {
@@ -151,7 +151,7 @@ describe.skipIf(!hasChromium)('history view in a real browser', { timeout: 180_0
       await page.locator('[data-testid="command-detail"][data-status="completed"]').waitFor();
       await page.getByTestId('nav-live').click();
       await dashboard.waitForTerminalText(/tick-2[\s\S]*tick-6[\s\S]*── completed/);
-      expect(page.pageErrors).toEqual([]);
+      expect(page.uncaughtErrors).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

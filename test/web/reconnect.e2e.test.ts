@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)('reconnecting', { timeout: 180_000 }, () => {
     await dashboard.run('echo after-restart');
     // The terminal kept what it showed before the restart.
     await dashboard.waitForTerminalText(/before-restart[\s\S]*after-restart/);
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
   });
 
   it('after 5 failed attempts offers Retry now and keeps trying; the browser coming back online connects at once', async () => {

@@ -35,7 +35,7 @@ describe.skipIf(!hasChromium)('a reset in the middle of a command', { timeout: 1
 
       // The server crashes (a new epoch: no resume is possible) while the page is away, and the
       // command finishes meanwhile; its whole output is in the store.
-      await proxy.setBlocked(true);
+      proxy.setBlocked(true);
       server.child.kill('SIGKILL');
       await new Promise((resolve) => server.child.once('exit', resolve));
       server = await spawnServer(dir.path, [], {}, port);
@@ -48,7 +48,7 @@ describe.skipIf(!hasChromium)('a reset in the middle of a command', { timeout: 1
       expect(await dashboard.terminalText()).not.toContain('line-40');
 
       // Back: the resume fails (another epoch), the client resets, and the terminal catches up.
-      await proxy.setBlocked(false);
+      proxy.setBlocked(false);
       await page.evaluate(() => window.dispatchEvent(new Event('online')));
       await dashboard.waitForConnection('CONNECTED', 60_000);
       const text = await dashboard.waitForTerminalText(/line-40[\s\S]*── completed · exit 0/);

@@ -230,7 +230,10 @@ export class OnsemblClient {
       case 'error':
         if (!consumed) this.#events.emit('serverError', message.payload);
         break;
-      default:
+      // Handled by the connection (ack, heartbeat), or read through the 'message' event (trace).
+      case 'connection:ack':
+      case 'heartbeat':
+      case 'trace:event':
         break;
     }
   }

@@ -10,12 +10,12 @@ export class Emitter<Events extends Record<string, unknown>> {
       set = new Set();
       this.#listeners.set(event, set);
     }
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return () => this.off(event, listener);
   }
 
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
-    this.#listeners.get(event)?.delete(listener as Listener<never>);
+    this.#listeners.get(event)?.delete(listener);
   }
 
   /**

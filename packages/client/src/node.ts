@@ -42,13 +42,13 @@ export function nodeWebSocket(options: NodeTransportOptions = {}): WebSocketCons
     }
 
     override addEventListener(type: string, listener: (event: SocketEvent) => void, opts?: object): void {
-      if (type !== 'close') return super.addEventListener(type as 'open', listener as never, opts);
+      if (type !== 'close') return super.addEventListener(type as 'open', listener, opts);
       super.addEventListener('close', (event) => {
         const certificate = this.#certificate;
         listener(certificate === undefined ? event : { type: 'close', code: CloseCode.tlsHandshake, reason: certificate });
       }, opts);
     }
-  } as unknown as WebSocketConstructor;
+  };
 }
 
 /** A fetch for the history API over node:http(s) with the CA; a refused certificate rejects with CertificateError. */

@@ -31,7 +31,7 @@ export class PendingRequests {
   wait<T>(requestId: string, match: Matcher<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = new Timer(this.clock);
-      this.#pending.set(requestId, { match, resolve: resolve as (value: unknown) => void, reject, timer });
+      this.#pending.set(requestId, { match, resolve, reject, timer });
       timer.set(this.timeoutMs, () => {
         this.#pending.delete(requestId);
         reject(new ClientError('REQUEST_TIMEOUT', `no answer from the server within ${this.timeoutMs} ms`));

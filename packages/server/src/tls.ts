@@ -17,5 +17,5 @@ export interface TlsOptions {
 export function createListener(tls: TlsOptions | undefined, options: HttpServerOptions, handler: RequestListener): Server {
   if (!tls) return createHttpServer(options, handler);
   // Node's defaults: TLS 1.2 and 1.3 only, its own cipher list.
-  return createHttpsServer({ ...options, cert: tls.cert, key: tls.key, ...(tls.passphrase ? { passphrase: tls.passphrase } : {}) }, handler) as unknown as Server;
+  return createHttpsServer({ ...options, cert: tls.cert, key: tls.key, ...(tls.passphrase ? { passphrase: tls.passphrase } : {}) }, handler);
 }

@@ -30,7 +30,7 @@ const INT8_OID = 20;
 /** bigint columns hold milliseconds, sequences and offsets: far below 2^53, so plain numbers. */
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+    oid === INT8_OID ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format as 'text') as (value: string) => unknown)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 /**

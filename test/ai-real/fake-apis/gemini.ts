@@ -63,7 +63,7 @@ export function sampleForSchema(schema: unknown): unknown {
   const s = schema as { type?: string | string[]; enum?: unknown[]; properties?: Record<string, unknown>; items?: unknown; anyOf?: unknown[] };
   if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum.includes('user') ? 'user' : s.enum[0];
   if (Array.isArray(s.anyOf) && s.anyOf.length > 0) return sampleForSchema(s.anyOf[0]);
-  const type = (Array.isArray(s.type) ? s.type[0] : s.type)?.toLowerCase();
+  const type = (Array.isArray(s.type) ? s.type[0] : s.type)?.toLowerCase() ?? '';
   switch (type) {
     case 'object': {
       const out: Record<string, unknown> = {};

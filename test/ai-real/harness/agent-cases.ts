@@ -130,7 +130,7 @@ export async function toolCallAndResult(c: CliCase) {
   if (c.costSource === 'estimated') expect(usage.costUsd).toBeCloseTo(estimateCostUsd(c.model, tokens) ?? Number.NaN, 9);
   else expect(usage.costUsd).toBeGreaterThan(0);
   expect(run.final.payload.usage).toMatchObject({ ...tokens, costUsd: usage.costUsd, costSource: c.costSource });
-  const report = await expectRestUsage(s, run.commandId, { ...tokens, costUsd: usage.costUsd, costSource: c.costSource } as Usage);
+  const report = await expectRestUsage(s, run.commandId, { ...tokens, costUsd: usage.costUsd, costSource: c.costSource });
   expect(report.byAgent.find((a) => a.agentId === s.agentId)).toMatchObject({ commands: 1, ...tokens });
 
   // The command really ran inside the namespace, and its output went back to the model.

@@ -212,7 +212,13 @@ export class AgentConnection implements AgentCommandOutbox {
         }
         this.logger.warn({ code: message.payload.code, message: message.payload.message, commandId: message.payload.commandId }, 'error from the server');
         return this.handlers.onMessage(message);
-      default:
+      case 'command:execute':
+      case 'command:interrupt':
+      case 'command:ack':
+      case 'output:ack':
+      case 'trace:ack':
+      case 'terminal:input':
+      case 'terminal:resize':
         return this.handlers.onMessage(message);
     }
   }

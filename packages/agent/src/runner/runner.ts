@@ -58,7 +58,7 @@ export interface RunCallbacks {
   /** AI runs: usage passed a budget; the agent stops the run as for an interrupt. */
   requestStop?(cause: Extract<StopCause, 'budget_tokens' | 'budget_cost'>): void;
   /** Runners with a terminal: the program started (true) or stopped (false) waiting to read it. */
-  onWaitingForInput?(waiting: boolean): void;
+  onWaitingForInput?: (waiting: boolean) => void;
   /** AI runs: the CLI asks whether it may run a tool; the answer comes through `answerApproval`. */
   requestApproval?(question: ApprovalQuestion): void;
 }

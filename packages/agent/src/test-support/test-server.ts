@@ -57,7 +57,7 @@ export class TestAgentLink {
     this.token = parsed.searchParams.get('token');
     this.path = parsed.pathname;
     this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-    socket.on('message', (data) => this.onMessage(String(data)));
+    socket.on('message', (data) => this.onMessage((data as Buffer).toString())); // a Buffer: binaryType is nodebuffer
   }
 
   send<K extends ServerToAgentType>(type: K, payload: ServerToAgentPayloads[K]): void {
@@ -92,7 +92,7 @@ export class TestAgentLink {
     type M = MessageOfType<AgentToServerMessage, K>;
     const matches = (message: AgentToServerMessage): message is M => message.type === type && match(message as M);
     const found = this.received.find(matches);
-    if (found) return Promise.resolve(found as M);
+    if (found) return Promise.resolve(found);
     return new Promise<M>((resolve, reject) => {
       const waiter: Waiter = {
         match: matches,

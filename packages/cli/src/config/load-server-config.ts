@@ -64,7 +64,8 @@ function fromText(key: SettingKey, text: string, where: string): unknown {
       return checked(key, text.split(',').map((s) => s.trim()).filter((s) => s !== ''), where);
     case 'path':
       return resolve(checked(key, text, where) as string);
-    default:
+    case 'string':
+    case 'enum':
       return checked(key, text, where);
   }
 }

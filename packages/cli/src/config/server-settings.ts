@@ -1,4 +1,4 @@
-import { Type, type Static, type TInteger, type TOptional, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TOptional, type TSchema } from '@sinclair/typebox';
 
 /**
  * Every setting of `onsembl server` (and `onsembl up`), once: its config-file key, its flag, its
@@ -22,7 +22,7 @@ export interface SettingSpec {
 }
 
 const positiveInt = (flag: string, help: string, defaultText: string) => ({
-  flag, schema: Type.Integer({ minimum: 1 }) as TInteger, allowed: 'a positive integer', help: `${help} (default ${defaultText})`, kind: 'integer' as const,
+  flag, schema: Type.Integer({ minimum: 1 }), allowed: 'a positive integer', help: `${help} (default ${defaultText})`, kind: 'integer' as const,
 });
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

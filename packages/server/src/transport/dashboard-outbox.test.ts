@@ -26,7 +26,7 @@ async function outboxPair(): Promise<Pair> {
   const client = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`, { perMessageDeflate: true });
   const received: Pair['received'] = [];
   client.on('message', (data) => {
-    const { type, payload } = JSON.parse(String(data)) as { type: string; payload: Pair['received'][number] };
+    const { type, payload } = JSON.parse((data as Buffer).toString()) as { type: string; payload: Pair['received'][number] };
     received.push({ ...payload, type });
   });
   const [serverSide] = await accepted;

@@ -6,7 +6,7 @@ interface Props {
   agents: readonly AgentInfo[];
   colors: Map<string, string>;
   selectedId: string | null;
-  onSelect(id: string): void;
+  onSelect: (id: string) => void;
   state: DashboardState;
   /** Not connected: the statuses shown are the last known ones. */
   stale: boolean;

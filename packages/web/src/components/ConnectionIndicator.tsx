@@ -4,9 +4,9 @@ import { secondsUntil } from '../ui/format.js';
 
 interface Props {
   status: ConnectionStatus;
-  onReconnect(): void;
+  onReconnect: () => void;
   /** Offered when the token expires within RENEW_BEFORE_MS. */
-  onRenewToken(): void;
+  onRenewToken: () => void;
 }
 
 const RENEW_BEFORE_MS = 10 * 60_000;

@@ -17,7 +17,7 @@ import { TopBar } from './TopBar.js';
 
 interface Props {
   token: string;
-  onSignOut(): void;
+  onSignOut: () => void;
 }
 
 export function Dashboard({ token, onSignOut }: Props) {

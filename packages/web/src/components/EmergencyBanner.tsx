@@ -7,7 +7,7 @@ import { formatClock } from '../ui/format.js';
 interface Props {
   session: Session;
   event: EmergencyNotice;
-  onDismiss(): void;
+  onDismiss: () => void;
 }
 
 /** What an emergency stop did, shown on every dashboard. */

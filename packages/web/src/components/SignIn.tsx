@@ -1,12 +1,12 @@
 import { useId, useState, type FormEvent } from 'react';
 
 interface Props {
-  onToken(token: string): void;
+  onToken: (token: string) => void;
   /** Why a new token is needed (AUTH_FAILED), shown above the form. */
   error?: string | null;
   title?: string;
   /** Shown as a Cancel button when given (renewing a token is optional). */
-  onCancel?(): void;
+  onCancel?: () => void;
 }
 
 /** Paste-a-token form; also shown over the dashboard when the server refuses the token. */

@@ -81,6 +81,13 @@ export function TerminalPanel({ session, agent, color, running }: Props) {
   // Typing into the running command (shell agents: their commands run in a terminal).
   const canType = runningId !== null && agent.type === 'shell';
   const [typing, setTyping] = useState(false);
+  // Typing stops when the command can no longer be typed into (set while rendering, not in an
+  // effect: React's pattern for state that follows a prop, without a second render pass).
+  const [couldType, setCouldType] = useState(canType);
+  if (couldType !== canType) {
+    setCouldType(canType);
+    if (!canType) setTyping(false);
+  }
   const toggle = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (!typing || runningId === null) return;
@@ -102,9 +109,6 @@ export function TerminalPanel({ session, agent, color, running }: Props) {
     }
     return () => terminal.setInput(null);
   }, [session, terminal, typing, runningId]);
-  useEffect(() => {
-    if (!canType) setTyping(false);
-  }, [canType]);
 
   const copy = async () => {
     const text = terminal.term.getSelection() || terminal.text();

@@ -3,7 +3,7 @@ import type { Notice } from '../state/dashboard-state.js';
 
 interface Props {
   notices: readonly Notice[];
-  onDismiss(id: number): void;
+  onDismiss: (id: number) => void;
 }
 
 const VISIBLE_MS = 10_000;
@@ -19,7 +19,7 @@ export function Toasts({ notices, onDismiss }: Props) {
   );
 }
 
-function Toast({ notice, onDismiss }: { notice: Notice; onDismiss(id: number): void }) {
+function Toast({ notice, onDismiss }: { notice: Notice; onDismiss: (id: number) => void }) {
   useEffect(() => {
     const timer = setTimeout(() => onDismiss(notice.id), VISIBLE_MS);
     return () => clearTimeout(timer);

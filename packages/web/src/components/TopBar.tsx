@@ -10,8 +10,8 @@ interface Props {
   connection: ConnectionStatus;
   running: number;
   queued: number;
-  onSignOut(): void;
-  onRenewToken(): void;
+  onSignOut: () => void;
+  onRenewToken: () => void;
 }
 
 export function TopBar({ session, view, connection, running, queued, onSignOut, onRenewToken }: Props) {

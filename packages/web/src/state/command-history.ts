@@ -13,8 +13,8 @@ export interface CommandHistory {
   hasMore: boolean;
   /** Commands queued since the list was loaded (not in it until refresh). */
   newSince: number;
-  loadMore(): void;
-  refresh(): void;
+  loadMore: () => void;
+  refresh: () => void;
 }
 
 /** The status fields of a live `command:status` applied to a stored command. */
@@ -51,6 +51,7 @@ export function useCommandHistory(session: Session, filter: HistoryFilter): Comm
   const load = useCallback(
     async (cursor: CommandCursor | undefined) => {
       const id = ++request.current;
+      if (!cursor) setNewSince(0);
       setLoading(true);
       setError(null);
       try {
@@ -79,7 +80,9 @@ export function useCommandHistory(session: Session, filter: HistoryFilter): Comm
   );
 
   useEffect(() => {
-    setNewSince(0);
+    // Fetching: the first page of a new filter (or a refresh) shows as loading from the moment it
+    // is asked for; the answers are ignored once another request was made (see `request`).
+    // eslint-disable-next-line react-hooks/set-state-in-effect
     void load(undefined);
   }, [load, generation]);
 
@@ -107,24 +110,25 @@ export function useCommandHistory(session: Session, filter: HistoryFilter): Comm
 
 /** One stored command, following its live status while it is open. */
 export function useStoredCommand(session: Session, commandId: string | null): { command: HistoryCommand | null; error: string | null } {
-  const [command, setCommand] = useState<HistoryCommand | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  // What was read, with the session and id it was read for: after a change it is simply not this
+  // command's, and nothing shows until the new one arrives (no reset in the effect).
+  const [read, setRead] = useState<{ session: Session; id: string; command: HistoryCommand | null; error: string | null } | null>(null);
   useEffect(() => {
-    setCommand(null);
-    setError(null);
     if (!commandId) return;
     let current = true;
     session.history.command(commandId).then(
-      (found) => current && setCommand(found),
-      (err: unknown) => current && setError(err instanceof Error ? err.message : String(err)),
+      (found) => current && setRead({ session, id: commandId, command: found, error: null }),
+      (err: unknown) => current && setRead({ session, id: commandId, command: null, error: err instanceof Error ? err.message : String(err) }),
     );
     const off = session.client.on('status', (status) => {
-      if (status.commandId === commandId) setCommand((before) => (before ? applyLiveStatus(before, status) : before));
+      if (status.commandId !== commandId) return;
+      setRead((before) => (before?.command && before.id === commandId ? { ...before, command: applyLiveStatus(before.command, status) } : before));
     });
     return () => {
       current = false;
       off();
     };
   }, [session, commandId]);
-  return { command, error };
+  const mine = read && read.session === session && read.id === commandId ? read : null;
+  return { command: mine?.command ?? null, error: mine?.error ?? null };
 }

@@ -214,7 +214,7 @@ export class AiRun {
   }
 
   private emit(draft: TraceDraft, shown: boolean): void {
-    const event = { ...draft, at: this.now() } as TraceEvent;
+    const event = { ...draft, at: this.now() };
     this.output.trace(event);
     if (!shown) {
       const text = this.renderer.event(event);

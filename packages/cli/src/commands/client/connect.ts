@@ -35,7 +35,7 @@ function socketClass(config: ClientConfig, errors: SocketErrors): WebSocketConst
         errors.certificate = certificateProblem(error) ?? errors.certificate;
       });
     }
-  } as unknown as WebSocketConstructor;
+  };
 }
 
 /** fetch over node:http(s), trusting `--ca`. */
@@ -46,13 +46,13 @@ function fetchFor(config: ClientConfig) {
 export interface Connected {
   client: OnsemblClient;
   /** The last socket error, for messages about a lost connection. */
-  lastSocketError(): string | null;
+  lastSocketError: () => string | null;
   /**
    * Closes the client and waits (at most `timeoutMs`) until its socket is closed. The close
    * handshake follows everything queued before it, so an interrupt sent just before Ctrl-C-ing
    * away has reached the server when this resolves.
    */
-  close(timeoutMs?: number): Promise<void>;
+  close: (timeoutMs?: number) => Promise<void>;
 }
 
 const CLOSE_WAIT_MS = 3_000;

@@ -59,7 +59,10 @@ export function exitCodeOf(final: Pick<CommandStatusPayload, 'status' | 'exitCod
       return ExitCode.timeout;
     case 'cancelled':
       return ExitCode.cancelled;
-    default: {
+    // queued and running are never final; they exit as a command that did not run.
+    case 'failed':
+    case 'queued':
+    case 'running': {
       const { exitCode, signal } = final;
       if (typeof exitCode === 'number' && exitCode !== 0) return exitCode > 0 && exitCode < 256 ? exitCode : ExitCode.failure;
       const signalNumber = signal ? (constants.signals as Record<string, number | undefined>)[signal] : undefined;

@@ -9,9 +9,9 @@ import { OutputViewer } from './OutputViewer.js';
 interface Props {
   session: Session;
   commandId: string;
-  agentName(agentId: string): string;
-  color(agentId: string): string;
-  onClose(): void;
+  agentName: (agentId: string) => string;
+  color: (agentId: string) => string;
+  onClose: () => void;
 }
 
 /** One stored command: what ran where, who asked, how it went, and its full output. */

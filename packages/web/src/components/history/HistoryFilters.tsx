@@ -7,7 +7,7 @@ interface Props {
   agents: readonly AgentInfo[];
   filter: HistoryFilter;
   /** `replace`: the change is a keystroke in the search box, not worth a back-button step. */
-  onChange(filter: HistoryFilter, replace: boolean): void;
+  onChange: (filter: HistoryFilter, replace: boolean) => void;
 }
 
 const SEARCH_DELAY_MS = 250;
@@ -16,11 +16,18 @@ const SEARCH_DELAY_MS = 250;
 export function HistoryFilters({ agents, filter, onChange }: Props) {
   const id = useId();
   const [q, setQ] = useState(filter.q);
-  // Follow the route (back button, links) unless the box holds what the user is typing.
-  useEffect(() => setQ(filter.q), [filter.q]);
-  // The latest props, so live re-renders do not restart the search delay.
+  // Follow the route (back button, links): set while rendering when the route's search changes.
+  const [routeQ, setRouteQ] = useState(filter.q);
+  if (routeQ !== filter.q) {
+    setRouteQ(filter.q);
+    setQ(filter.q);
+  }
+  // The latest props, so live re-renders do not restart the search delay (updated before the
+  // effect below runs: effects run in order).
   const latest = useRef({ filter, onChange });
-  latest.current = { filter, onChange };
+  useEffect(() => {
+    latest.current = { filter, onChange };
+  });
   useEffect(() => {
     if (q === latest.current.filter.q) return;
     const timer = setTimeout(() => latest.current.onChange({ ...latest.current.filter, q }, true), SEARCH_DELAY_MS);

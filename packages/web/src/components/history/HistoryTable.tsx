@@ -9,7 +9,7 @@ interface Props {
   colors: Map<string, string>;
   selectedId: string | null;
   filter: HistoryFilter;
-  onOpen(commandId: string): void;
+  onOpen: (commandId: string) => void;
 }
 
 export function exitText(row: Pick<HistoryCommand, 'exitCode' | 'signal'>): string {

@@ -12,7 +12,7 @@ interface Props {
   colors: Map<string, string>;
   filter: HistoryFilter;
   commandId: string | null;
-  navigate(route: Route, options?: { replace?: boolean }): void;
+  navigate: (route: Route, options?: { replace?: boolean }) => void;
 }
 
 /**
