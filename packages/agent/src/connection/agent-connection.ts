@@ -219,6 +219,7 @@ export class AgentConnection implements AgentCommandOutbox {
       case 'trace:ack':
       case 'terminal:input':
       case 'terminal:resize':
+      case 'approval:response':
         return this.handlers.onMessage(message);
     }
   }

@@ -62,12 +62,12 @@ export class ServerMetrics implements ServerCounters {
     const store = new Histogram({ name: 'onsembl_store_write_seconds', help: 'Latency of store calls that write one batch (output, trace, events, audit)', labelNames: ['call'], buckets: STORE_BUCKETS, registers });
     this.dropped = new Counter({ name: 'onsembl_output_chunks_dropped_total', help: 'Output chunks dropped for dashboards that could not keep up', registers });
     this.gaps = new Counter({ name: 'onsembl_output_gaps_total', help: 'output:gap markers sent to dashboards', registers });
-    this.receivedBy = new Children((role, type) => received.labels(role as string, type as string));
-    this.sentBy = new Children((role, type) => sent.labels(role as string, type as string));
-    this.bytesBy = new Children((role) => bytes.labels(role as string));
-    this.finishedBy = new Children((status) => finished.labels(status as string));
-    this.durationBy = new Children((status) => duration.labels(status as string));
-    this.storeBy = new Children((call) => store.labels(call as string));
+    this.receivedBy = new Children((role, type) => received.labels(role, type));
+    this.sentBy = new Children((role, type) => sent.labels(role, type));
+    this.bytesBy = new Children((role) => bytes.labels(role));
+    this.finishedBy = new Children((status) => finished.labels(status));
+    this.durationBy = new Children((status) => duration.labels(status));
+    this.storeBy = new Children((call) => store.labels(call));
     new Gauge({
       name: 'onsembl_connections', help: 'Open WebSocket connections, by endpoint', labelNames: ['role'], registers,
       collect() {
