@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DESKTOP, hasChromium, PHONE, sharedBrowser } from './fixtures/browser.js';
-import { DashboardPage } from './fixtures/dashboard-page.js';
+import { DashboardPage, screenshot } from './fixtures/dashboard-page.js';
 import { startStack } from './fixtures/stack.js';
 
 const swatchColor = (dashboard: DashboardPage, name: string) =>
@@ -55,6 +55,6 @@ describe.skipIf(!hasChromium)('two agents', { timeout: 120_000 }, () => {
     // Nothing is wider than the screen.
     await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(PHONE.width);
     await dashboard.screenshot('dashboard-phone');
-    await page.screenshot({ path: `${(await import('./fixtures/dashboard-page.js')).SCREENSHOT_DIR}/dashboard-phone-full.png`, fullPage: true });
+    await screenshot(page, 'dashboard-phone-full', { fullPage: true });
   });
 });
