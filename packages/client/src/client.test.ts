@@ -154,3 +154,39 @@ function describeEvent(event: CommandEvent): string {
   if (event.type === 'gap') return `gap ${event.gap.fromSequence}-${event.gap.nextSequence}`;
   return `status ${event.status.status}`;
 }
+
+describe('approvals and trace events (1.x)', () => {
+  const question = { approvalId: 'ap-1', agentId: 'a1', commandId: 'c1', tool: 'Bash', input: { command: 'touch x' }, requestedAt: 1, deadlineAt: 2 };
+  const decided = { approvalId: 'ap-1', agentId: 'a1', commandId: 'c1', tool: 'Bash', decision: 'allow', reason: 'answered', decidedBy: 'me', decidedAt: 3 } as const;
+
+  it('reports questions, decisions and trace events as events', () => {
+    const { client, socket } = connected();
+    const seen: string[] = [];
+    client.on('approval', (q) => seen.push(`ask ${q.approvalId}`));
+    client.on('approvalDecided', (d) => seen.push(`decided ${d.approvalId} ${d.decision}`));
+    client.on('trace', (t) => seen.push(`trace ${t.sequence} ${t.event.kind}`));
+    socket.receive('approval:request', question);
+    socket.receive('trace:event', { commandId: 'c1', agentId: 'a1', sequence: 4, event: { kind: 'approval_request', at: 1, approvalId: 'ap-1', tool: 'Bash', input: {} } });
+    socket.receive('approval:decided', decided);
+    expect(seen).toEqual(['ask ap-1', 'trace 4 approval_request', 'decided ap-1 allow']);
+  });
+
+  it('answerApproval sends the decision and resolves with the decided event that echoes its requestId', async () => {
+    const { client, socket } = connected();
+    const answer = client.answerApproval('ap-1', 'deny', 'not now');
+    expect(socket.sent.at(-1)).toMatchObject({ type: 'approval:response', payload: { approvalId: 'ap-1', decision: 'deny', message: 'not now' } });
+    socket.receive('approval:decided', { ...decided, decidedBy: 'someone', requestId: 'another' });
+    socket.receive('approval:decided', { ...decided, decision: 'deny', requestId: lastRequestId(socket) });
+    await expect(answer).resolves.toMatchObject({ decision: 'deny', decidedBy: 'me' });
+  });
+
+  it('answerApproval rejects with APPROVAL_DECIDED and who decided first', async () => {
+    const { client, socket } = connected();
+    const answer = client.answerApproval('ap-1', 'allow');
+    socket.receive('error', {
+      code: 'APPROVAL_DECIDED', message: 'decided already', recoverable: true, requestId: lastRequestId(socket),
+      details: { decision: 'deny', decidedBy: 'bob', reason: 'answered' },
+    });
+    await expect(answer).rejects.toMatchObject({ code: 'APPROVAL_DECIDED', details: { decidedBy: 'bob', decision: 'deny' } });
+  });
+});

@@ -8,7 +8,7 @@ import { createRequestIds } from './ids.js';
 import { resolveOptions, type ClientOptions } from './options.js';
 import { PendingRequests } from './requests.js';
 import type {
-  AgentInfo, ClientEvents, CommandRequest, ConnectionState, ConnectionStatus, EmergencyStopEvent, OutputGap, Position,
+  AgentInfo, ApprovalDecided, ClientEvents, CommandRequest, ConnectionState, ConnectionStatus, EmergencyStopEvent, OutputGap, Position,
 } from './types.js';
 
 /**
@@ -158,6 +158,18 @@ export class OnsemblClient {
     );
   }
 
+  /**
+   * Allows or denies a tool an AI CLI asked to run. Resolves with the decision once the server made
+   * it; rejects with a ProtocolError APPROVAL_DECIDED (`details` says who decided first, and how) or
+   * APPROVAL_NOT_FOUND.
+   */
+  answerApproval(approvalId: string, decision: 'allow' | 'deny', message?: string): Promise<ApprovalDecided> {
+    return this.#request(
+      (requestId) => this.#connection.send('approval:response', { approvalId, decision, requestId, ...(message ? { message } : {}) }),
+      (requestId) => (m) => (m.type === 'approval:decided' && m.payload.requestId === requestId ? m.payload : undefined),
+    );
+  }
+
   /** Replaces the session's token without reconnecting; later reconnects use the new one. */
   async refreshToken(token: string): Promise<{ expiresAt: number }> {
     const answer = await this.#request(
@@ -223,6 +235,15 @@ export class OnsemblClient {
         break;
       case 'emergency:stop':
         this.#events.emit('emergency', message.payload);
+        break;
+      case 'trace:event':
+        this.#events.emit('trace', message.payload);
+        break;
+      case 'approval:request':
+        this.#events.emit('approval', message.payload);
+        break;
+      case 'approval:decided':
+        this.#events.emit('approvalDecided', message.payload);
         break;
       case 'token:refreshed':
         this.#connection.setTokenExpiry(message.payload.expiresAt);

@@ -1,5 +1,6 @@
 import type {
-  AgentInfo, AuditListResponse, CommandListResponse, CommandStatus, HistoryCommand, OutputPageResponse,
+  AgentInfo, AuditListResponse, CommandListResponse, CommandStatus, HistoryCommand, OutputPageResponse, TracePageResponse,
+  UsageResponse,
 } from '@onsembl/protocol';
 import { Limits } from '@onsembl/protocol';
 import type { OutputGap } from './types.js';
@@ -13,6 +14,21 @@ export type OutputPage = OutputPageResponse;
 
 /** One entry of `GET /api/audit`. */
 export type AuditEntry = AuditListResponse['entries'][number];
+
+/** `GET /api/commands/:id/trace`: an AI run's stored trace events. */
+export type TracePage = TracePageResponse;
+/** `GET /api/usage`: token and cost totals. */
+export type UsageReport = UsageResponse;
+
+export interface UsageQuery {
+  agentId?: string;
+  /** queuedAt bounds (ms since epoch), inclusive. */
+  since?: number;
+  until?: number;
+  /** Rows of `byCommand`, 1 to 1000 (server default 100). */
+  limit?: number;
+  cursor?: string;
+}
 
 /** Where the next page of a listing starts: the server's opaque `next`, passed back as is. */
 export type CommandCursor = string;
@@ -188,6 +204,22 @@ export class HistoryApi {
     }
     const chunks = [...found.values()].sort((a, b) => a.sequence - b.sequence);
     return { commandId, fromSequence, nextSequence, chunks, complete: chunks.length === Math.max(0, nextSequence - fromSequence) };
+  }
+
+  /** An AI run's stored trace events with a sequence above `after` (default 0), at most `limit` (server default 1000). */
+  async trace(id: string, options: { after?: number; limit?: number; signal?: AbortSignal } = {}): Promise<TracePage> {
+    const params = new URLSearchParams({ after: String(options.after ?? 0) });
+    if (options.limit !== undefined) params.set('limit', String(options.limit));
+    return this.#json<TracePage>(`/api/commands/${encodeURIComponent(id)}/trace?${params}`, options.signal);
+  }
+
+  /** Token and cost totals of AI runs: overall, per agent, per UTC day and per command. */
+  async usage(query: UsageQuery = {}, signal?: AbortSignal): Promise<UsageReport> {
+    const params = new URLSearchParams();
+    if (query.agentId) params.set('agentId', query.agentId);
+    for (const key of ['since', 'until', 'limit'] as const) if (query[key] !== undefined) params.set(key, String(query[key]));
+    if (query.cursor) params.set('cursor', query.cursor);
+    return this.#json<UsageReport>(`/api/usage?${params}`, signal);
   }
 
   /** Newest first. */

@@ -2,8 +2,8 @@ export { OnsemblClient } from './client.js';
 export type { ClientOptions } from './options.js';
 export { ConnectionState } from './types.js';
 export type {
-  AgentInfo, ClientEvents, CommandRequest, CommandStatusPayload, ConnectionAck, ConnectionStatus, DisconnectReason,
-  EmergencyStopEvent, ErrorPayload, OutputChunk, OutputGap, Position, QueueEntry, QueueUpdate,
+  AgentInfo, ApprovalDecided, ApprovalRequest, ClientEvents, CommandRequest, CommandStatusPayload, ConnectionAck, ConnectionStatus, DisconnectReason,
+  EmergencyStopEvent, ErrorPayload, OutputChunk, OutputGap, Position, QueueEntry, QueueUpdate, TraceMessage,
 } from './types.js';
 export { ClientError, ProtocolError, type ClientErrorCode } from './errors.js';
 export { defaultReconnectPolicy, retryDelayMs, type ReconnectPolicy } from './backoff.js';
@@ -13,4 +13,5 @@ export type { CommandEvent, CommandHandlers } from './command-events.js';
 export {
   apiBaseFor, HistoryApi, HistoryApiError, type AuditEntry, type AuditQuery, type CommandCursor, type CommandPage, type CommandQuery,
   type FetchLike, type HistoryApiOptions, type HistoryChunk, type HistoryCommand, type MissingOutput, type MissingOutputOptions, type OutputPage,
+  type TracePage, type UsageQuery, type UsageReport,
 } from './history.js';

@@ -43,6 +43,12 @@ export type OutputGap = ServerToDashboardPayloads['output:gap'];
 export type EmergencyStopEvent = ServerToDashboardPayloads['emergency:stop'];
 export type QueueUpdate = ServerToDashboardPayloads['command:queue'];
 export type ConnectionAck = ServerToDashboardPayloads['connection:ack'];
+/** A structured event of an AI run (1.x). */
+export type TraceMessage = ServerToDashboardPayloads['trace:event'];
+/** An AI CLI asks whether it may run a tool (1.x). */
+export type ApprovalRequest = ServerToDashboardPayloads['approval:request'];
+/** How an approval was decided, by whom and why (1.x). */
+export type ApprovalDecided = ServerToDashboardPayloads['approval:decided'];
 
 export interface ClientEvents extends Record<string, unknown> {
   /** The connection snapshot changed. */
@@ -62,6 +68,12 @@ export interface ClientEvents extends Record<string, unknown> {
   queue: QueueUpdate;
   gap: OutputGap;
   emergency: EmergencyStopEvent;
+  /** A structured event of an AI run, live (the stored trace is `history.trace(commandId)`). */
+  trace: TraceMessage;
+  /** A question waits for an answer (`answerApproval`), until its `deadlineAt`. */
+  approval: ApprovalRequest;
+  /** A question was decided (here or on another dashboard, or by its deadline). */
+  approvalDecided: ApprovalDecided;
   /** A server error not answered through a request's promise (those reject the promise instead). */
   serverError: ErrorPayload;
   /** Every valid incoming message, for logging and tools. */

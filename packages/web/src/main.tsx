@@ -2,6 +2,7 @@ import '@xterm/xterm/css/xterm.css';
 import './styles/base.css';
 import './styles/layout.css';
 import './styles/components.css';
+import './styles/ai.css';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
 import { applyTheme, savedTheme } from './ui/theme.js';

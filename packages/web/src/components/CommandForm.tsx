@@ -30,6 +30,9 @@ export function CommandForm({ session, agent, disabled }: Props) {
   const [command, setCommand] = useState('');
   const [priority, setPriority] = useState<Priority>(Priority.normal);
   const [timeoutSeconds, setTimeoutSeconds] = useState('');
+  /** AI agents: the next prompt starts a new session instead of continuing the agent's current one. */
+  const [newSession, setNewSession] = useState(false);
+  const ai = agent.type !== 'shell';
   const [sending, setSending] = useState(false);
   const [retryAt, setRetryAt] = useState<number | null>(null);
   const [now, setNow] = useState(() => Date.now());
@@ -61,9 +64,12 @@ export function CommandForm({ session, agent, disabled }: Props) {
       // The command's PTY starts at the size of the terminal it is shown in here, so lines break where they will be read.
       const { term } = session.terminals.get(agent.id);
       const size = protocolSize(term.cols, term.rows);
-      await session.client.requestCommand({ agentId: agent.id, command: text, priority, ...size, ...(timeoutMs ? { timeoutMs } : {}) });
+      const fresh = ai && newSession ? { newSession: true } : {};
+      await session.client.requestCommand({ agentId: agent.id, command: text, priority, ...size, ...(timeoutMs ? { timeoutMs } : {}), ...fresh });
       recall.current = { list: rememberCommand(text), index: -1, draft: '' };
       setCommand('');
+      // One prompt starts the new session; the next ones continue it.
+      setNewSession(false);
     } catch (error) {
       const at = retryAtFrom(error, Date.now());
       if (at !== null) {
@@ -155,6 +161,20 @@ export function CommandForm({ session, agent, disabled }: Props) {
           data-testid="command-timeout"
         />
       </label>
+      {ai && (
+        <label
+          className="field session-choice"
+          title={agent.sessionId ? `Unticked, the prompt continues session ${agent.sessionId}` : 'The agent has no session yet: the prompt starts one'}
+        >
+          <input type="checkbox" checked={newSession} onChange={(e) => setNewSession(e.target.checked)} data-testid="command-new-session" />
+          <span>
+            New session
+            <span className="muted" data-testid="command-session">
+              {newSession || !agent.sessionId ? ' (starts one)' : ` (else continues ${agent.sessionId.slice(0, 8)})`}
+            </span>
+          </span>
+        </label>
+      )}
       <button type="submit" className="primary" disabled={blocked} data-testid="command-run">
         {retryAt === null ? 'Run' : `Run (in ${waitSeconds} s)`}
       </button>

@@ -7,6 +7,7 @@ import { agentColors } from '../ui/agent-colors.js';
 import { noticeFromFailure } from '../ui/notices.js';
 import { useRoute } from '../ui/route.js';
 import { AgentList } from './AgentList.js';
+import { ApprovalCards } from './approvals/ApprovalCards.js';
 import { AgentWorkspace } from './AgentWorkspace.js';
 import { EmergencyBanner } from './EmergencyBanner.js';
 import { HistoryView } from './history/HistoryView.js';
@@ -52,6 +53,7 @@ export function Dashboard({ token, onSignOut }: Props) {
         onSignOut={onSignOut}
         onRenewToken={() => setRenewing(true)}
       />
+      <ApprovalCards session={session} state={state} />
       {state.emergency && <EmergencyBanner session={session} event={state.emergency} onDismiss={() => session.store.dispatch({ type: 'dismiss-emergency' })} />}
       {route.view === 'history' ? (
         <HistoryView session={session} agents={agents} colors={colors} filter={route.filter} commandId={route.commandId} navigate={navigate} />

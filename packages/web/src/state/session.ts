@@ -1,6 +1,7 @@
 import { OnsemblClient, dashboardUrlFor, type HistoryApi } from '@onsembl/client';
 import { FINAL_COMMAND_STATUSES } from '@onsembl/protocol';
 import { watchAttention, type AttentionKeeper } from '../alerts/attention.js';
+import { ApprovalStore } from '../approvals/approval-store.js';
 import { TerminalRegistry } from '../terminal/terminal-registry.js';
 import { HISTORY_LIMIT } from './dashboard-state.js';
 import { DashboardStore } from './dashboard-store.js';
@@ -14,6 +15,8 @@ export interface Session {
   terminals: TerminalRegistry;
   /** The tab title's badge and the browser notifications. */
   attention: AttentionKeeper;
+  /** AI runs' approval questions, waiting and decided. */
+  approvals: ApprovalStore;
   /** Unsubscribes of the session's own listeners. */
   dispose: (() => void)[];
 }
@@ -51,7 +54,11 @@ export function createSession(token: string): Session {
   });
   const agentName = (agentId: string) => store.getState().agents.find((a) => a.id === agentId)?.name ?? agentId;
   const attention = watchAttention(client, agentName);
-  return { client, history, store, terminals, attention: attention.keeper, dispose: [seed, retryWhenTheNetworkMayBeBack(client), attention.stop] };
+  const approvals = new ApprovalStore(client, attention.keeper, agentName);
+  return {
+    client, history, store, terminals, attention: attention.keeper, approvals,
+    dispose: [seed, retryWhenTheNetworkMayBeBack(client), attention.stop, () => approvals.dispose()],
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Session } from '../../state/session.js';
 import { formatClock, formatTimestamp } from '../../ui/format.js';
 import { durationText, exitText } from './HistoryTable.js';
 import { OutputViewer } from './OutputViewer.js';
+import { RunView } from '../run/RunView.js';
 
 interface Props {
   session: Session;
@@ -112,6 +113,7 @@ export function CommandDetail({ session, commandId, agentName, color, onClose }:
               </dd>
             </div>
           </dl>
+          <RunView session={session} commandId={command.id} agentId={command.agentId} finished={command.status} hideWhenEmpty />
           <OutputViewer session={session} command={command} />
         </>
       )}
