@@ -22,7 +22,7 @@ const command = (id: string, over: Partial<CommandRecord> = {}): CommandRecord =
 });
 
 describe.skipIf(!withPostgres)('Coordination (PostgreSQL)', () => {
-  it('each claim moves the generation on; only the current owner may release', async () => {
+  it('a claim by another node moves the generation on; only the current owner may release', async () => {
     const store = await open();
     const c = store.coordination;
     expect(await c.claimAgent(agent('a1'), 'node-a', 10)).toEqual({ generation: 1, previousNode: undefined });
@@ -31,7 +31,9 @@ describe.skipIf(!withPostgres)('Coordination (PostgreSQL)', () => {
     expect((await c.listPresence())[0]).toMatchObject({ id: 'a1', ownerNode: 'node-b', connectedAt: 20, generation: 2 });
     expect(await c.releaseAgent({ agentId: 'a1', generation: 2 }, 40)).toBe(true);
     expect((await c.listPresence())[0]).toMatchObject({ ownerNode: undefined, connectedAt: undefined, lastSeenAt: 40 });
-    expect(await c.claimAgent(agent('a1'), 'node-a', 50)).toEqual({ generation: 3, previousNode: undefined });
+    // A reconnect to the node that last held it keeps the fence; any other node moves it on.
+    expect(await c.claimAgent(agent('a1'), 'node-b', 50)).toEqual({ generation: 2, previousNode: undefined });
+    expect(await c.claimAgent(agent('a1'), 'node-a', 60)).toEqual({ generation: 3, previousNode: 'node-b' });
     await store.close();
   });
 
@@ -50,6 +52,19 @@ describe.skipIf(!withPostgres)('Coordination (PostgreSQL)', () => {
     expect((await store.readEvents(0, 10)).map((e) => e.text)).toEqual(['nobody owns this one', 'from the new owner']);
     expect(await store.getCommand('c1')).toMatchObject({ status: 'running', startedAt: 5 });
     expect(await c.commitEvents([{ createdAt: 2, text: 'next', fence: { agentId: 'a1', generation: 2 } }])).toEqual([3]);
+    await store.close();
+  });
+
+  it("tells how far a command's output and trace reached dashboards", async () => {
+    const store = await open();
+    const c = store.coordination;
+    expect(await c.lastEventSequences('c1')).toEqual({ output: 0, trace: 0 });
+    const ref = (sequence: number) => ({ commandId: 'c1', agentId: 'a1', sequence, timestamp: 1 });
+    await c.commitEvents([
+      { createdAt: 1, text: '', output: ref(1) }, { createdAt: 1, text: '', output: ref(2) }, { createdAt: 1, text: '', trace: ref(1) },
+      { createdAt: 1, text: '', output: { ...ref(9), commandId: 'other' } },
+    ]);
+    expect(await c.lastEventSequences('c1')).toEqual({ output: 2, trace: 1 });
     await store.close();
   });
 

@@ -58,12 +58,12 @@ class OnsemblAgent implements Agent {
 
   constructor(private readonly options: ResolvedOptions, logger: Logger) {
     this.logger = logger;
-    const url = agentSocketUrl(options.url, options.token);
+    const urls = options.urls.map((address) => agentSocketUrl(address, options.token));
     this.spool = new SpoolDirectory(options.spoolDir);
     this.connection = new AgentConnection(
       {
-        url,
-        logUrl: redactedUrl(url),
+        urls,
+        logUrls: urls.map(redactedUrl),
         logger,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         heartbeatTimeoutMs: options.heartbeatTimeoutMs,

@@ -20,8 +20,11 @@ export interface AiCliOptions {
 }
 
 export interface AgentOptions {
-  /** ws://host:port (the path defaults to /ws/agent); http(s) is accepted and converted. */
-  url: string;
+  /**
+   * ws://host:port (the path defaults to /ws/agent); http(s) is accepted and converted. Several
+   * addresses (nodes of one cluster): each reconnect tries the next, with the same backoff.
+   */
+  url: string | readonly string[];
   /** JWT with role agent. Never logged; kept out of commands' environments. */
   token: string;
   /** Display name (default: the host name). */
@@ -59,7 +62,8 @@ export interface AgentOptions {
 }
 
 export interface ResolvedOptions {
-  url: string;
+  /** Server addresses, tried in turn on each reconnect (several nodes, or one load balancer). */
+  urls: readonly string[];
   token: string;
   ca: string | Buffer | undefined;
   name: string;
@@ -83,9 +87,10 @@ const DEFAULT_MEMORY_LIMIT_BYTES = 8 * 1024 * 1024;
 /** Fills defaults and refuses values that would make the agent misbehave later, with a clear message. */
 export function resolveOptions(options: AgentOptions): ResolvedOptions {
   if (typeof options.token !== 'string' || options.token.length === 0) throw new TypeError('token is required');
+  if (options.url.length === 0) throw new TypeError('url is required (one server address, or several)');
   const host = truncate(hostname() || 'localhost', Limits.nameMaxChars);
   const resolved: ResolvedOptions = {
-    url: options.url,
+    urls: typeof options.url === 'string' ? [options.url] : [...options.url],
     token: options.token,
     ca: options.ca,
     name: truncate(options.name?.trim() || host, Limits.nameMaxChars),

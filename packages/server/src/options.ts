@@ -2,6 +2,8 @@ import { Limits, RateLimits, Timings } from '@onsembl/protocol';
 import type { LevelWithSilent, Logger } from 'pino';
 import type { Bus } from './ports/bus.js';
 import type { Store } from './ports/store.js';
+import type { Coordination } from './ports/coordination.js';
+import type { ClusterOptions } from './core/cluster/cluster-core.js';
 import type { TlsOptions } from './tls.js';
 
 const DAY = 24 * 3_600_000;
@@ -32,6 +34,13 @@ export interface ServerOptions {
   trustProxy?: boolean;
   /** GET /metrics needs a metrics or dashboard token ('token', the default), or nothing ('none'). */
   metricsAuth?: 'token' | 'none';
+  /**
+   * Several nodes (docs/scale-out.md): what they agree on, in the shared store (PostgresStore's
+   * `coordination`). With it the server is one node among several; `store` must then number events
+   * itself (positions 'store') and `bus` reach every node.
+   */
+  coordination?: Coordination;
+  cluster?: ClusterOptions;
   /** Browser Origins allowed to open sockets; default: same host as the server only. '*' allows any. */
   allowedOrigins?: readonly string[];
   heartbeatIntervalMs?: number;
@@ -57,7 +66,7 @@ export interface ServerOptions {
 }
 
 export type ResolvedServerOptions = Required<
-  Omit<ServerOptions, 'tls' | 'jwtSecret' | 'logger' | 'store' | 'bus' | 'defaultTimeoutMs' | 'webRoot' | 'allowedOrigins'>
+  Omit<ServerOptions, 'tls' | 'jwtSecret' | 'logger' | 'store' | 'bus' | 'coordination' | 'cluster' | 'defaultTimeoutMs' | 'webRoot' | 'allowedOrigins'>
 > & {
   jwtSecret: string | undefined;
   defaultTimeoutMs: number | undefined;

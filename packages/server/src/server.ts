@@ -12,7 +12,7 @@ import { watchKeyring } from './auth/keyring-watch.js';
 import { TokenService } from './auth/tokens.js';
 import { ApprovalBroker } from './core/approvals.js';
 import { AuditLog } from './core/audit-log.js';
-import { Broadcaster } from './core/broadcaster.js';
+import { LocalBroadcaster } from './core/broadcaster.js';
 import { Retention } from './core/retention.js';
 import { EventLog } from './core/event-log.js';
 import { Dependency, Health } from './core/health.js';
@@ -20,15 +20,20 @@ import { watchBus, watchStore } from './core/watch-ports.js';
 import { OutputPipeline } from './core/output-pipeline.js';
 import { TracePipeline } from './core/trace-pipeline.js';
 import { Registry } from './core/registry.js';
-import { Scheduler } from './core/scheduler.js';
+import { Scheduler, type SchedulerOptions } from './core/scheduler.js';
+import { resolveClusterOptions, startClusterCore } from './core/cluster/cluster-core.js';
 import { createRequestHandler } from './http/request-handler.js';
 import { createLogger } from './logging.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import type { SessionContext } from './sessions/session-context.js';
+import type { Bus } from './ports/bus.js';
+import type { Store } from './ports/store.js';
+import type { Logger } from 'pino';
 import { Endpoints } from './transport/endpoints.js';
 import { createListener } from './tls.js';
 import { timeStoreWrites } from './core/timed-store.js';
 import { ServerMetrics } from './http/metrics.js';
+import type { ServerCounters } from './core/counters.js';
 
 const require = createRequire(import.meta.url);
 /** The topic a bus probe publishes on while the bus is down (nobody subscribes to it). */
@@ -58,6 +63,22 @@ function defaultWebRoot(): string | undefined {
   }
 }
 
+/** The core of one server on its own: its event log numbers events, its bus is in this process. */
+async function startLocalCore(store: Store, bus: Bus, schedulerOptions: SchedulerOptions, logger: Logger, metrics: ServerCounters) {
+  const pipeline = new OutputPipeline(store);
+  const tracePipeline = new TracePipeline(store);
+  const eventLog = await EventLog.open(store, async () => {
+    await Promise.all([pipeline.flush(), tracePipeline.flush()]);
+  });
+  const broadcaster = new LocalBroadcaster(bus, eventLog, metrics);
+  await broadcaster.start();
+  const registry = new Registry(store, broadcaster);
+  await registry.load();
+  const scheduler: Scheduler = new Scheduler(store, registry, broadcaster, pipeline, tracePipeline, schedulerOptions, logger);
+  await scheduler.load();
+  return { pipeline, tracePipeline, eventLog, broadcaster, registry, scheduler, stop: async () => undefined };
+}
+
 export async function startServer(input: ServerOptions): Promise<OnsemblServer> {
   const options = resolveOptions(input);
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -83,22 +104,19 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const bus = watchBus(rawBus, health, logger);
   health.setProbe(Dependency.store, () => rawStore.eventBounds());
   health.setProbe(Dependency.bus, () => rawBus.publish(HEALTH_PROBE_TOPIC, ''));
-  const pipeline = new OutputPipeline(store);
-  const tracePipeline = new TracePipeline(store);
-  const eventLog = await EventLog.open(store, async () => {
-    await Promise.all([pipeline.flush(), tracePipeline.flush()]);
-  });
-  const broadcaster = new Broadcaster(bus, eventLog, metrics);
-  await broadcaster.start();
-  const registry = new Registry(store, broadcaster);
-  await registry.load();
-  const scheduler = new Scheduler(store, registry, broadcaster, pipeline, tracePipeline, {
+  const schedulerOptions = {
     queueCapacity: options.queueCapacity,
     defaultTimeoutMs: options.defaultTimeoutMs,
     timeoutGraceMs: 5_000,
     counters: metrics,
-  }, logger);
-  await scheduler.load();
+  };
+  // One node on its own (the embedded default), or a node among several on a shared store and bus.
+  const cluster = input.coordination === undefined
+    ? undefined
+    : await startClusterCore(store, watchStore(input.coordination, health), bus, schedulerOptions, resolveClusterOptions(input.cluster), logger, metrics);
+  if (cluster && rawStore.positions !== 'store') throw new Error('several nodes need a store that numbers events itself (PostgreSQL)');
+  const core = cluster ?? (await startLocalCore(store, bus, schedulerOptions, logger, metrics));
+  const { eventLog, broadcaster, registry, scheduler } = core;
 
   const audit = new AuditLog(store, logger);
   const approvals = new ApprovalBroker(registry, scheduler, broadcaster, audit, logger, { timeoutMs: options.approvalTimeoutMs });
@@ -107,6 +125,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   retention.start();
   const context: SessionContext = {
     options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, audit, approvals, health, serverVersion: SERVER_VERSION, counters: metrics,
+    nodeId: cluster ? cluster.registry.nodeId : undefined,
   };
   const endpoints = new Endpoints(context);
   const webRoot = options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot());
@@ -134,6 +153,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
     // Port taken, say: close what started, so the store is closed cleanly (a store left open reads
     // as a crash on the next start: new epoch, no resume).
     await endpoints.close();
+    await core.stop();
     await retention.stop();
     await broadcaster.stop();
     if (!input.store) await store.close();
@@ -181,6 +201,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
       await stopped;
       approvals.close();
       const lostEvents = await drain();
+      await core.stop();
       await retention.stop();
       await broadcaster.stop();
       health.stop();

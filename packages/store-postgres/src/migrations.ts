@@ -112,4 +112,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX commands_unfinished ON commands (agent_id, inserted) WHERE status IN ('queued', 'running');
   CREATE TABLE nodes (id text COLLATE "C" PRIMARY KEY, expires_at bigint NOT NULL, started_at bigint NOT NULL);
   `,
+  // A node that adopts a command asks how far its output and trace reached dashboards (events).
+  `
+  CREATE INDEX events_by_command ON events (command_id, sequence) WHERE command_id IS NOT NULL;
+  `,
 ];

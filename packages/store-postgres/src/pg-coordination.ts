@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { InterruptReason } from '@onsembl/protocol';
 import type { AgentPresence, AgentRecord, CommandPatch, CommandRecord, Coordination, Fence, FencedEvent, UnfinishedCommand } from '@onsembl/server';
 import { eventColumns, UNNEST_EVENTS } from './pg-history.js';
-import { COMMAND_COLUMNS, PATCH_COLUMNS, toAgent, toCommand, type AgentRow, type CommandRow } from './rows.js';
+import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues, PATCH_COLUMNS, toAgent, toCommand, type AgentRow, type CommandRow } from './rows.js';
 import { inTransaction } from './transaction.js';
 
 /** The database's clock in ms: leases are compared on one clock, whatever the nodes' clocks say. */
@@ -31,8 +31,9 @@ export class PgCoordination implements Coordination {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, hostname = excluded.hostname,
            version = excluded.version, last_seen_at = excluded.last_seen_at, session_id = excluded.session_id,
-           cwd = excluded.cwd, model = excluded.model, owner_node = excluded.owner_node,
-           generation = agents.generation + 1, connected_at = excluded.connected_at
+           cwd = excluded.cwd, model = excluded.model, owner_node = excluded.owner_node, connected_at = excluded.connected_at,
+           -- The same node taking its agent back (a reconnect) keeps its fence; any other node moves it on.
+           generation = CASE WHEN agents.owner_node IS NOT DISTINCT FROM excluded.owner_node THEN agents.generation ELSE agents.generation + 1 END
          RETURNING generation`,
         [record.id, record.name, record.type, record.hostname ?? null, record.version ?? null, record.lastSeenAt,
           record.sessionId ?? null, record.cwd ?? null, record.model ?? null, nodeId, connectedAt],
@@ -44,7 +45,8 @@ export class PgCoordination implements Coordination {
 
   async releaseAgent(fence: Fence, lastSeenAt: number): Promise<boolean> {
     const result = await this.pool.query(
-      'UPDATE agents SET owner_node = NULL, connected_at = NULL, last_seen_at = $3 WHERE id = $1 AND generation = $2',
+      // The node stays the agent's last owner: it takes the agent back under the same fence if it returns there.
+      'UPDATE agents SET connected_at = NULL, last_seen_at = $3 WHERE id = $1 AND generation = $2',
       [fence.agentId, fence.generation, lastSeenAt],
     );
     return result.rowCount === 1;
@@ -54,7 +56,10 @@ export class PgCoordination implements Coordination {
     const { rows } = await this.pool.query<AgentRow & { owner_node: string | null; connected_at: number | null; generation: number }>(
       'SELECT * FROM agents ORDER BY name, id',
     );
-    return rows.map((r) => ({ ...toAgent(r), ownerNode: r.owner_node ?? undefined, connectedAt: r.connected_at ?? undefined, generation: r.generation }));
+    return rows.map((r) => ({
+      ...toAgent(r), generation: r.generation, connectedAt: r.connected_at ?? undefined,
+      ownerNode: r.connected_at === null ? undefined : (r.owner_node ?? undefined),
+    }));
   }
 
   /**
@@ -88,7 +93,8 @@ export class PgCoordination implements Coordination {
       // Agents whose owner holds no lease (it expired just now, or the row went some other way).
       const { rows } = await client.query<{ id: string; generation: number }>(
         `UPDATE agents SET owner_node = NULL, connected_at = NULL, generation = generation + 1
-         WHERE owner_node IS NOT NULL AND owner_node NOT IN (SELECT id FROM nodes) RETURNING id, generation`,
+         WHERE owner_node IS NOT NULL AND connected_at IS NOT NULL AND owner_node NOT IN (SELECT id FROM nodes)
+         RETURNING id, generation`,
       );
       return rows.map((r) => ({ agentId: r.id, generation: r.generation }));
     });
@@ -127,6 +133,7 @@ export class PgCoordination implements Coordination {
           [first, ...eventColumns(kept)],
         );
         for (const e of kept) {
+          if (e.create) await client.query(INSERT_COMMAND, insertCommandValues(e.create));
           if (!e.update) continue;
           const set = setClause(e.update.patch, 2);
           if (set.values.length > 0) await client.query(`UPDATE commands SET ${set.sql} WHERE id = $1`, [e.update.commandId, ...set.values]);
@@ -135,6 +142,15 @@ export class PgCoordination implements Coordination {
       await this.beforeEventCommit?.();
       return events.map((e) => offsets.get(e));
     });
+  }
+
+  async lastEventSequences(commandId: string): Promise<{ output: number; trace: number }> {
+    const { rows } = await this.pool.query<{ output: number | null; trace: number | null }>(
+      `SELECT MAX(sequence) FILTER (WHERE trace IS NULL) AS output, MAX(sequence) FILTER (WHERE trace) AS trace
+       FROM events WHERE command_id = $1`,
+      [commandId],
+    );
+    return { output: rows[0]?.output ?? 0, trace: rows[0]?.trace ?? 0 };
   }
 
   async unfinishedCommands(agentIds: readonly string[]): Promise<UnfinishedCommand[]> {

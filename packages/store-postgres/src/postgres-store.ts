@@ -7,7 +7,7 @@ import { migrate } from './migrate.js';
 import { PgCoordination } from './pg-coordination.js';
 import { PgHistory } from './pg-history.js';
 import { PgTrace } from './pg-trace.js';
-import { COMMAND_COLUMNS, PATCH_COLUMNS, searchQuery, toAgent, toChunk, toCommand, type AgentRow, type CommandRow, type OutputRow } from './rows.js';
+import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues, PATCH_COLUMNS, searchQuery, toAgent, toChunk, toCommand, type AgentRow, type CommandRow, type OutputRow } from './rows.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -55,6 +55,15 @@ export class PostgresStore implements Store {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const schema = options.schema ?? 'onsembl';
     if (!SCHEMA_RE.test(schema)) throw new Error(`schema must match ${SCHEMA_RE.source}: ${schema}`);
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw new Error(`not a PostgreSQL URL: ${redact(options.url)}`);
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+      throw new Error(`not a PostgreSQL URL (postgres:// or postgresql://): ${redact(options.url)}`);
+    }
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.maxConnections ?? 10,
@@ -76,7 +85,8 @@ export class PostgresStore implements Store {
       );
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(`PostgreSQL at ${redact(options.url)} could not be used: ${message}`, { cause: err });
     }
   }
 
@@ -98,16 +108,7 @@ export class PostgresStore implements Store {
   }
 
   async createCommand(c: CommandRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO commands (id, agent_id, command, priority, status, requested_by, timeout_ms, queued_at, started_at,
-         finished_at, exit_code, signal, duration_ms, message, last_sequence, last_trace_sequence, max_tokens, max_cost_usd,
-         new_session, resume_session_id, session_id, stop_reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
-      [c.id, c.agentId, c.command, c.priority, c.status, c.requestedBy, c.timeoutMs ?? null, c.queuedAt, c.startedAt ?? null,
-        c.finishedAt ?? null, c.exitCode ?? null, c.signal ?? null, c.durationMs ?? null, c.message ?? null, c.lastSequence,
-        c.lastTraceSequence ?? 0, c.maxTokens ?? null, c.maxCostUsd ?? null, c.newSession ?? null, c.resumeSessionId ?? null,
-        c.sessionId ?? null, c.stopReason ?? null],
-    );
+    await this.pool.query(INSERT_COMMAND, insertCommandValues(c));
   }
 
   async updateCommand(id: string, patch: CommandPatch): Promise<void> {
@@ -234,4 +235,9 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.pool.end();
   }
+}
+
+/** A URL with its password replaced, for messages and logs. */
+function redact(url: string): string {
+  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
 }

@@ -85,3 +85,15 @@ export function searchQuery(text: string): string {
   const terms = text.match(/[\p{L}\p{N}_]+/gu) ?? [];
   return terms.map((t) => `${t.toLowerCase()}:*`).join(' & ');
 }
+
+export const INSERT_COMMAND = `INSERT INTO commands (id, agent_id, command, priority, status, requested_by, timeout_ms, queued_at, started_at,
+    finished_at, exit_code, signal, duration_ms, message, last_sequence, last_trace_sequence, max_tokens, max_cost_usd,
+    new_session, resume_session_id, session_id, stop_reason)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`;
+
+export function insertCommandValues(c: CommandRecord): unknown[] {
+  return [c.id, c.agentId, c.command, c.priority, c.status, c.requestedBy, c.timeoutMs ?? null, c.queuedAt, c.startedAt ?? null,
+    c.finishedAt ?? null, c.exitCode ?? null, c.signal ?? null, c.durationMs ?? null, c.message ?? null, c.lastSequence,
+    c.lastTraceSequence ?? 0, c.maxTokens ?? null, c.maxCostUsd ?? null, c.newSession ?? null, c.resumeSessionId ?? null,
+    c.sessionId ?? null, c.stopReason ?? null];
+}

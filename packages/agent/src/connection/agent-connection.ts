@@ -13,9 +13,10 @@ export type ConnectionAck = ServerToAgentPayloads['connection:ack'];
 export type CommandMessage = Exclude<ServerToAgentMessage, { type: 'connection:ack' | 'heartbeat' }>;
 
 export interface ConnectionSettings {
-  url: URL;
-  /** `url` with the token redacted: the only form that is logged. */
-  logUrl: string;
+  /** The server's addresses (several nodes): each reconnect tries the next one, with the same backoff. */
+  urls: readonly URL[];
+  /** `urls` with the token redacted: the only form that is logged. */
+  logUrls: readonly string[];
   logger: Logger;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
@@ -59,6 +60,8 @@ export class AgentConnection implements AgentCommandOutbox {
   private congested = false;
   private corked = false;
   private attempt = 0;
+  /** Which of the server's addresses the current (or next) socket uses. */
+  private urlIndex = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private upgradeStatus: number | undefined;
   private state: 'running' | 'stopped' | 'fatal' = 'running';
@@ -145,7 +148,7 @@ export class AgentConnection implements AgentCommandOutbox {
 
   private open(): void {
     this.retryTimer = undefined;
-    const socket = new WebSocket(this.settings.url, {
+    const socket = new WebSocket(this.settings.urls[this.urlIndex] as URL, {
       perMessageDeflate: { threshold: Limits.compressionThresholdBytes },
       maxPayload: Limits.maxMessageBytes,
       handshakeTimeout: this.settings.heartbeatTimeoutMs,
@@ -155,10 +158,10 @@ export class AgentConnection implements AgentCommandOutbox {
     this.registered = false;
     this.congested = false;
     this.upgradeStatus = undefined;
-    this.logger.debug({ url: this.settings.logUrl, attempt: this.attempt }, 'connecting');
+    this.logger.debug({ url: this.logUrl, attempt: this.attempt }, 'connecting');
 
     socket.on('open', () => {
-      this.logger.debug({ url: this.settings.logUrl }, 'socket open, registering');
+      this.logger.debug({ url: this.logUrl }, 'socket open, registering');
       // Until connection:ack arrives, silence for heartbeatTimeoutMs also means a dead connection.
       this.heartbeat.watch(this.settings.heartbeatTimeoutMs);
       this.send(this.handlers.connectMessage());
@@ -182,7 +185,7 @@ export class AgentConnection implements AgentCommandOutbox {
       const certificate = certificateProblem(error);
       if (certificate !== undefined) return this.fail(new AgentFatalError('tls', certificate));
       // Only the message: error objects of the HTTP layer can carry the request, and so the token.
-      this.logger.warn({ url: this.settings.logUrl, error: error.message }, 'socket error');
+      this.logger.warn({ url: this.logUrl, error: error.message }, 'socket error');
     });
     socket.on('close', (code, reason) => {
       if (socket === this.socket) this.onClose(code, reason.toString('utf8'));
@@ -235,7 +238,7 @@ export class AgentConnection implements AgentCommandOutbox {
     const interval = ack.heartbeatIntervalMs > 0 ? ack.heartbeatIntervalMs : this.settings.heartbeatIntervalMs;
     const timeout = ack.heartbeatTimeoutMs > 0 ? ack.heartbeatTimeoutMs : this.settings.heartbeatTimeoutMs;
     this.heartbeat.start(interval, timeout);
-    this.logger.info({ url: this.settings.logUrl, agentId: ack.agentId, connectionId: ack.connectionId }, 'registered with the server');
+    this.logger.info({ url: this.logUrl, agentId: ack.agentId, connectionId: ack.connectionId }, 'registered with the server');
     this.handlers.onReady(ack);
   }
 
@@ -259,9 +262,15 @@ export class AgentConnection implements AgentCommandOutbox {
     this.scheduleReconnect(code);
   }
 
+  private get logUrl(): string {
+    return this.settings.logUrls[this.urlIndex] ?? '';
+  }
+
   private scheduleReconnect(code: number): void {
     const delayMs = reconnectDelayMs(this.attempt + 1, Math.random, this.reconnectSchedule);
     this.attempt++;
+    // Fail over: the next address (another node, when the one it was on went away).
+    this.urlIndex = (this.urlIndex + 1) % this.settings.urls.length;
     this.logger.info({ code, delayMs, attempt: this.attempt }, 'reconnecting');
     this.retryTimer = setTimeout(() => this.open(), delayMs);
   }

@@ -24,7 +24,7 @@ function readCa(file: string): Buffer {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 interface AgentFlags {
-  url: string;
+  url: string[];
   token?: string;
   tokenFile?: string;
   ca?: string;
@@ -66,7 +66,7 @@ export function registerAgentCommand(program: Command): void {
   program
     .command('agent')
     .description('connect this machine to an Onsembl server and run the commands it sends')
-    .requiredOption('--url <url>', 'server address, e.g. ws://127.0.0.1:3001')
+    .requiredOption('--url <url>', 'server address, e.g. ws://127.0.0.1:3001; repeat it for several nodes (each reconnect tries the next)', collect)
     .option('--token-file <file>', 'file holding the agent token (default: $ONSEMBL_TOKEN_FILE, else $ONSEMBL_TOKEN)')
     .option('--token <jwt>', 'agent token on the command line: visible to every user in ps; prefer --token-file')
     .option('--ca <file>', 'PEM certificate of a private CA to trust for wss:// (default: the system CAs)')

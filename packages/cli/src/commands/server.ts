@@ -3,6 +3,7 @@ import { startServer } from '@onsembl/server';
 import { loadServerSettings } from '../config/load-server-config.js';
 import { serverLogger, serverOptionsFrom } from '../config/server-options.js';
 import { SERVER_SETTINGS, SETTING_KEYS, type ServerSettings, type SettingKey } from '../config/server-settings.js';
+import { openScaleOutBackends } from './backends.js';
 import { onShutdown } from './parse.js';
 
 /** What commander hands the action: raw flag text by commander's attribute name, plus `config`. */
@@ -36,9 +37,16 @@ export function settingsFrom(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
 }
 
 export function registerServerCommand(program: Command): void {
-  withServerFlags(program.command('server').description('start the Onsembl server')).action(async (flags: ServerFlags) => {
-    const settings = settingsFrom(flags);
-    const server = await startServer({ ...serverOptionsFrom(settings), logger: serverLogger(settings) });
-    onShutdown(() => server.close(), settings.shutdownTimeoutMs);
-  });
+  withServerFlags(program.command('server').description('start the Onsembl server'))
+    .action(async (flags: ServerFlags) => {
+      const settings = settingsFrom(flags);
+      // Several nodes on PostgreSQL and Redis (docs/scale-out.md), or the embedded server.
+      const backends = await openScaleOutBackends(settings);
+      const server = await startServer({ ...serverOptionsFrom(settings), logger: serverLogger(settings), ...(backends ?? {}) }).catch(async (err: unknown) => {
+        await backends?.bus.close().catch(() => undefined);
+        await backends?.store.close().catch(() => undefined);
+        throw err;
+      });
+      onShutdown(() => server.close(), settings.shutdownTimeoutMs);
+    });
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { startServer } from '@onsembl/server';
 import { startAgent } from '@onsembl/agent';
 import { Endpoint } from '@onsembl/protocol';
+import { openScaleOutBackends } from './backends.js';
 import { onShutdown } from './parse.js';
 import { stopWithNpm } from './stop-with-npm.js';
 import { serverLogger, serverOptionsFrom } from '../config/server-options.js';
@@ -18,7 +19,12 @@ export function registerUpCommand(program: Command): void {
       const settings = settingsFrom(flags);
       // The printed lines are what a person reads here: the log only says more when asked to.
       const level = settings.logLevel === 'info' ? 'warn' : settings.logLevel;
-      const server = await startServer({ ...serverOptionsFrom(settings), logLevel: level, logger: serverLogger(settings, level) });
+      const backends = await openScaleOutBackends(settings);
+      const server = await startServer({ ...serverOptionsFrom(settings), logLevel: level, logger: serverLogger(settings, level), ...(backends ?? {}) }).catch(async (err: unknown) => {
+        await backends?.bus.close().catch(() => undefined);
+        await backends?.store.close().catch(() => undefined);
+        throw err;
+      });
       const name = `local-${hostname()}`.replace(/[^A-Za-z0-9._:@-]/g, '-').slice(0, 100);
       const agent = flags.agent
         ? startAgent({ url: server.wsUrl, token: await server.issueToken('agent', name, YEAR_SECONDS), name })

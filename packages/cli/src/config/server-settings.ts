@@ -50,6 +50,13 @@ const table = {
   commandsPerMinute: positiveInt('--commands-per-minute', 'per-dashboard command request limit', '10'),
   approvalTimeoutMs: positiveInt('--approval-timeout', 'deny an AI tool approval nobody answers within this, ms', '300000'),
   shutdownTimeoutMs: positiveInt('--shutdown-timeout', 'after SIGTERM, exit 1 if a clean stop takes longer than this, ms', '15000'),
+  // Several nodes (docs/scale-out.md): both URLs, or neither (one embedded server).
+  databaseUrl: { flag: '--database-url', schema: Type.String({ minLength: 1 }), allowed: 'a postgres:// URL', help: 'several nodes: the shared PostgreSQL, postgres://… (also $DATABASE_URL; needs --redis-url)', kind: 'string' },
+  redisUrl: { flag: '--redis-url', schema: Type.String({ minLength: 1 }), allowed: 'a redis:// URL', help: 'several nodes: the Redis that carries live events between them, redis://… (also $REDIS_URL)', kind: 'string' },
+  redisPrefix: { flag: '--redis-prefix', schema: Type.String({ minLength: 1 }), allowed: 'a channel name prefix', help: 'several nodes: put before every Redis channel name (default onsembl:)', kind: 'string' },
+  nodeId: { flag: '--node-id', schema: Type.String({ minLength: 1, maxLength: 128 }), allowed: 'a name of 1-128 characters', help: "several nodes: this node's name (default: node- and random hex)", kind: 'string' },
+  nodeHeartbeatMs: positiveInt('--node-heartbeat', 'several nodes: how often a node renews its lease, ms', '2000'),
+  nodeLeaseMs: positiveInt('--node-lease', 'several nodes: a node silent this long is declared dead, ms', '3 heartbeats'),
 } as const satisfies Record<string, SettingSpec>;
 
 export const SERVER_SETTINGS: Readonly<Record<SettingKey, SettingSpec>> = table;

@@ -1,5 +1,6 @@
 import type { ServerToDashboardMessage } from '@onsembl/protocol';
 import { BusTopic, type Bus } from '../ports/bus.js';
+import type { Fence } from '../ports/coordination.js';
 import type { EventReference } from '../ports/store.js';
 import type { EventLog } from './event-log.js';
 import { traceEventText } from './trace-text.js';
@@ -21,13 +22,24 @@ export interface EventSink {
 const SEPARATOR = '\n';
 const ignore = (): void => undefined;
 
+/** What sessions and core use to reach every dashboard (one node's LocalBroadcaster, or a cluster's). */
+export interface Broadcaster {
+  start(): Promise<void>;
+  add(sink: EventSink): void;
+  remove(sink: EventSink): void;
+  /** `fence`: several nodes only, for an event that another node than the agent's owner sends (core/cluster). */
+  broadcast(message: ServerToDashboardMessage, fence?: Fence): void;
+  broadcastTrace(ref: Omit<EventReference, 'timestamp'>, eventText: string): void;
+  stop(): Promise<void>;
+}
+
 /**
- * Fans events out to every dashboard. Each event gets its position in the event log, is serialised
- * exactly once, published on the bus, and the same string is handed to every local sink. A small
- * header (offset, and for output the command, agent and sequence) lets every node apply the resume
- * and slow-consumer rules without parsing the JSON again.
+ * Fans events out to every dashboard of one server. Each event gets its position in the event log,
+ * is serialised exactly once, published on the bus, and the same string is handed to every local
+ * sink. A small header (offset, and for output the command, agent and sequence) lets every
+ * subscriber apply the resume and slow-consumer rules without parsing the JSON again.
  */
-export class Broadcaster {
+export class LocalBroadcaster implements Broadcaster {
   private readonly sinks = new Set<EventSink>();
   private unsubscribe: (() => Promise<void>) | undefined;
 

@@ -3,12 +3,25 @@ import type { EventReference, ReadEvent, Store, StoredEvent } from '../ports/sto
 import { BatchWriter } from './batch-writer.js';
 import { traceEventText } from './trace-text.js';
 
+/** What sessions need of the event log: positions, resume checks, and reading back (one node's or a cluster's). */
+export interface History {
+  readonly epoch: string;
+  /** The newest position this node delivered (or handed out). */
+  readonly head: Position;
+  /** Whether every event after `from` can be replayed. */
+  canResumeFrom(from: Position): Promise<boolean>;
+  /** Resolves once what this node broadcast so far is stored. */
+  flush(): Promise<void>;
+  /** Events after `afterOffset`, serialised as dashboards receive them. */
+  read(afterOffset: number, limit: number): Promise<Array<{ offset: number; text: string }>>;
+}
+
 /**
  * Gives every dashboard event the next position {epoch, offset} and stores it, in batches, so a
  * dashboard that reconnects can be sent everything it missed. Offsets are assigned synchronously in
  * broadcast order; `flush()` resolves once everything assigned so far is stored.
  */
-export class EventLog {
+export class EventLog implements History {
   private last: number;
   /** Events wait at most 10 ms to share a store transaction, like output chunks do. */
   private readonly writer: BatchWriter<StoredEvent>;
@@ -87,24 +100,26 @@ export class EventLog {
    */
   async read(afterOffset: number, limit: number): Promise<Array<{ offset: number; text: string }>> {
     const events = await this.store.readEvents(afterOffset, limit);
-    return events.map((e) => ({ offset: e.offset, text: e.output ? this.outputText(e) : e.trace ? this.traceText(e) : e.text }));
+    return events.map((e) => ({ offset: e.offset, text: storedEventText(e, this.store.epoch) }));
   }
+}
 
-  private traceText(event: ReadEvent): string {
-    if (event.traceEvent === undefined || !event.trace) return '';
-    return traceEventText(event.trace, event.traceEvent, { epoch: this.store.epoch, offset: event.offset });
-  }
+/** The text of a stored event as dashboards receive it: output and trace events are rebuilt from what they refer to. */
+export function storedEventText(event: ReadEvent, epoch: string): string {
+  if (event.output) return outputText(event, epoch);
+  if (event.trace) return event.traceEvent === undefined ? '' : traceEventText(event.trace, event.traceEvent, { epoch, offset: event.offset });
+  return event.text;
+}
 
-  /** Rebuilds an output event from its stored chunk; a chunk retention already purged becomes a gap marker. */
-  private outputText(event: ReadEvent): string {
-    const { commandId, agentId, sequence, timestamp } = event.output as NonNullable<ReadEvent['output']>;
-    const position = { epoch: this.store.epoch, offset: event.offset };
-    const envelope = { version: PROTOCOL_VERSION, timestamp };
-    if (!event.chunk) {
-      const payload = { commandId, agentId, fromSequence: sequence, nextSequence: sequence + 1 };
-      return JSON.stringify({ ...envelope, type: 'output:gap', payload, position });
-    }
-    const payload = { commandId, agentId, data: event.chunk.data, stream: event.chunk.stream, sequence };
-    return JSON.stringify({ ...envelope, type: 'terminal:output', payload, position });
+/** Rebuilds an output event from its stored chunk; a chunk retention already purged becomes a gap marker. */
+function outputText(event: ReadEvent, epoch: string): string {
+  const { commandId, agentId, sequence, timestamp } = event.output as NonNullable<ReadEvent['output']>;
+  const position = { epoch, offset: event.offset };
+  const envelope = { version: PROTOCOL_VERSION, timestamp };
+  if (!event.chunk) {
+    const payload = { commandId, agentId, fromSequence: sequence, nextSequence: sequence + 1 };
+    return JSON.stringify({ ...envelope, type: 'output:gap', payload, position });
   }
+  const payload = { commandId, agentId, data: event.chunk.data, stream: event.chunk.stream, sequence };
+  return JSON.stringify({ ...envelope, type: 'terminal:output', payload, position });
 }

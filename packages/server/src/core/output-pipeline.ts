@@ -23,12 +23,22 @@ const BATCH_MAX_CHUNKS = 256;
 export class OutputPipeline {
   private readonly writer: BatchWriter<{ chunk: StoredOutputChunk; link: AgentLink }>;
 
-  constructor(store: Store) {
+  constructor(
+    store: Store,
+    /**
+     * Sends an acknowledgement. Several nodes defer it until the output events are committed too:
+     * a node that died between the two would otherwise leave chunks the agent forgot and no
+     * dashboard was shown.
+     */
+    private readonly acknowledgeWith: (send: () => void) => void = (send) => send(),
+  ) {
     this.writer = new BatchWriter(async (batch) => {
       await store.appendOutput(batch.map((b) => b.chunk));
       const acks = new Map<string, { link: AgentLink; sequence: number }>();
       for (const { chunk, link } of batch) acks.set(chunk.commandId, { link, sequence: chunk.sequence });
-      for (const [commandId, { link, sequence }] of acks) link.send(toAgent('output:ack', { commandId, sequence }));
+      this.acknowledgeWith(() => {
+        for (const [commandId, { link, sequence }] of acks) link.send(toAgent('output:ack', { commandId, sequence }));
+      });
     }, { windowMs: BATCH_WINDOW_MS, maxItems: BATCH_MAX_CHUNKS });
   }
 
@@ -41,7 +51,7 @@ export class OutputPipeline {
    * stored: an ack straight away could cover chunks still waiting for, or retrying, their write.
    */
   acknowledgeWhenStored(link: AgentLink, commandId: string, sequence: number): void {
-    void this.writer.flush().then(() => link.send(toAgent('output:ack', { commandId, sequence })));
+    void this.writer.flush().then(() => this.acknowledgeWith(() => link.send(toAgent('output:ack', { commandId, sequence }))));
   }
 
   /** Writes what is pending; resolves when everything enqueued so far is stored. */

@@ -20,7 +20,7 @@ export interface SessionUpdate {
   cwd?: string | undefined;
 }
 
-interface AgentEntry {
+export interface AgentEntry {
   record: AgentRecord;
   link: AgentLink | undefined;
   connectedAt: number | undefined;
@@ -30,12 +30,12 @@ interface AgentEntry {
 
 /** Every agent the server knows, its live status, and the link to its socket while connected. */
 export class Registry {
-  private readonly agents = new Map<string, AgentEntry>();
-  private readonly retries = new RetryStop();
+  protected readonly agents = new Map<string, AgentEntry>();
+  protected readonly retries = new RetryStop();
   /** Connects and disconnects still writing to the store; their status events follow the write. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(private readonly store: Store, private readonly broadcaster: Broadcaster) {}
+  constructor(protected readonly store: Store, protected readonly broadcaster: Broadcaster) {}
 
   /** Loads every known agent as offline (after a restart nobody is connected yet). */
   async load(): Promise<void> {
@@ -80,14 +80,14 @@ export class Registry {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private track<T>(operation: Promise<T>): Promise<T> {
+  protected track<T>(operation: Promise<T>): Promise<T> {
     this.inFlight.add(operation);
     const forget = () => this.inFlight.delete(operation);
     operation.then(forget, forget);
     return operation;
   }
 
-  private async connectAfterStoring(connected: AgentRecord, link: AgentLink): Promise<void> {
+  protected async connectAfterStoring(connected: AgentRecord, link: AgentLink): Promise<void> {
     const existing = this.agents.get(connected.id);
     const record = keepSession(connected, existing?.record);
     await this.store.upsertAgent(record);
@@ -102,7 +102,7 @@ export class Registry {
     this.publish(entry);
   }
 
-  private async disconnectAfterStoring(id: string, link: AgentLink): Promise<boolean> {
+  protected async disconnectAfterStoring(id: string, link: AgentLink): Promise<boolean> {
     const entry = this.agents.get(id);
     if (!entry || entry.link !== link) return false;
     entry.link = undefined;
@@ -116,7 +116,7 @@ export class Registry {
   }
 
   /** Stores an agent record, retrying until the store takes it (or shutdown gives up). */
-  private storeRecord(record: AgentRecord): Promise<unknown> {
+  protected storeRecord(record: AgentRecord): Promise<unknown> {
     return this.track(untilDone(() => this.store.upsertAgent(record), this.retries));
   }
 
@@ -162,11 +162,11 @@ export class Registry {
     if (entry) entry.record.lastSeenAt = Date.now();
   }
 
-  private publish(entry: AgentEntry): void {
+  protected publish(entry: AgentEntry): void {
     this.broadcaster.broadcast(toDashboard('agent:status', { agent: this.toInfo(entry) }));
   }
 
-  private toInfo(entry: AgentEntry): AgentInfo {
+  protected toInfo(entry: AgentEntry): AgentInfo {
     const { record } = entry;
     const status = entry.link === undefined ? AgentStatus.offline : entry.currentCommandId ? AgentStatus.busy : AgentStatus.online;
     const info: AgentInfo = {
@@ -193,7 +193,7 @@ export class Registry {
  * out, what was known of it (an agent restarted without state still continues its session), unless
  * it changed type (another CLI's session means nothing to it).
  */
-function keepSession(connected: AgentRecord, known: AgentRecord | undefined): AgentRecord {
+export function keepSession(connected: AgentRecord, known: AgentRecord | undefined): AgentRecord {
   if (!known || known.type !== connected.type) return connected;
   return {
     ...connected,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AgentType, CommandStatus, ErrorCode, ProtocolError, toAgent, toDashboard,
-  type AgentToServerPayloads, type InterruptReason, type Priority, type ServerToAgentPayloads,
+  type AgentToServerPayloads, type CommandStatusPayload, type InterruptReason, type Priority, type QueueEntry, type ServerToAgentPayloads,
 } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import type { CommandPatch, CommandRecord, Store, TraceRecord } from '../ports/store.js';
@@ -46,7 +46,7 @@ export interface SchedulerOptions {
 }
 
 /** A command the agent was asked to run: dispatched, then running once the agent says it started. */
-interface InFlight {
+export interface InFlight {
   command: CommandRecord;
   interruptRequested: InterruptReason | undefined;
   timer: NodeJS.Timeout | undefined;
@@ -62,14 +62,14 @@ interface InFlight {
  * writes are chained in order behind them.
  */
 export class Scheduler {
-  private readonly queues = new Map<string, CommandQueue>();
-  private readonly inFlight = new Map<string, InFlight>();
+  protected readonly queues = new Map<string, CommandQueue>();
+  protected readonly inFlight = new Map<string, InFlight>();
   /** commandId → the agent whose queue or in-flight slot holds it. */
-  private readonly owner = new Map<string, string>();
+  protected readonly owner = new Map<string, string>();
   private writes: Promise<void> = Promise.resolve();
   private readonly retries = new RetryStop();
   /** Requests of each agent still being stored (they count towards its queue's capacity). */
-  private readonly storing = new Map<string, number>();
+  protected readonly storing = new Map<string, number>();
   /**
    * Each unfinished command's terminal size (from its request, then its viewer's resizes). Kept in
    * memory only: after a server restart a command starts at the agent's default size, and the next
@@ -77,25 +77,25 @@ export class Scheduler {
    */
   private readonly terminalSizes = new Map<string, TerminalSize>();
   /** Counts emergency stops, so a request stored while one ran is cancelled too. */
-  private stops = 0;
+  protected stops = 0;
   private lastQueuedAt = 0;
   private readonly finishedListeners: ((commandId: string) => void)[] = [];
 
   constructor(
-    private readonly store: Store,
-    private readonly registry: Registry,
-    private readonly broadcaster: Broadcaster,
-    private readonly pipeline: OutputPipeline,
-    private readonly tracePipeline: TracePipeline,
-    private readonly options: SchedulerOptions,
-    private readonly logger: Logger,
+    protected readonly store: Store,
+    protected readonly registry: Registry,
+    protected readonly broadcaster: Broadcaster,
+    protected readonly pipeline: OutputPipeline,
+    protected readonly tracePipeline: TracePipeline,
+    protected readonly options: SchedulerOptions,
+    protected readonly logger: Logger,
   ) {}
 
   /**
    * Queue times strictly increase on this server (a burst in one millisecond is spread over the next
    * few), so history sorts by arrival and pages never split a tie.
    */
-  private nextQueuedAt(): number {
+  protected nextQueuedAt(): number {
     this.lastQueuedAt = Math.max(Date.now(), this.lastQueuedAt + 1);
     return this.lastQueuedAt;
   }
@@ -105,14 +105,14 @@ export class Scheduler {
    * (docs/delivery.md, "When the store or the bus fails"): what waits on it (a final status to
    * dashboards, the command:ack that lets the agent forget the command) waits with it.
    */
-  private persist(write: () => Promise<void>): Promise<void> {
+  protected persist(write: () => Promise<void>): Promise<void> {
     this.writes = this.writes.then(async () => {
       if (!(await untilDone(write, this.retries))) this.logger.error('a command state was not stored: the store stayed down until shutdown');
     });
     return this.writes;
   }
 
-  private queueOf(agentId: string): CommandQueue {
+  protected queueOf(agentId: string): CommandQueue {
     let queue = this.queues.get(agentId);
     if (!queue) this.queues.set(agentId, (queue = new CommandQueue()));
     return queue;
@@ -134,24 +134,27 @@ export class Scheduler {
     for (const [agentId, queue] of this.queues) this.registry.setQueueLength(agentId, queue.size);
   }
 
-  async request(req: SchedulerRequest): Promise<CommandRecord> {
-    if (!this.registry.isOnline(req.agentId)) {
-      const known = this.registry.info(req.agentId) !== undefined;
-      throw new ProtocolError(
-        ErrorCode.AGENT_OFFLINE,
-        known ? `Agent ${req.agentId} is not connected` : `Agent ${req.agentId} is unknown`,
-        { agentId: req.agentId },
-      );
-    }
-    const queue = this.queueOf(req.agentId);
-    const storing = this.storing.get(req.agentId) ?? 0;
-    if (queue.size + storing >= this.options.queueCapacity) {
-      throw new ProtocolError(
-        ErrorCode.QUEUE_FULL,
-        `Queue of agent ${req.agentId} is full (${this.options.queueCapacity} commands)`,
-        { agentId: req.agentId },
-      );
-    }
+  protected refuseUnlessOnline(agentId: string): void {
+    if (this.registry.isOnline(agentId)) return;
+    const known = this.registry.info(agentId) !== undefined;
+    throw new ProtocolError(
+      ErrorCode.AGENT_OFFLINE,
+      known ? `Agent ${agentId} is not connected` : `Agent ${agentId} is unknown`,
+      { agentId },
+    );
+  }
+
+  /** `queued`: the agent's queue length as this node knows it (requests still being stored count too). */
+  protected refuseIfFull(agentId: string, queued: number): void {
+    if (queued + (this.storing.get(agentId) ?? 0) < this.options.queueCapacity) return;
+    throw new ProtocolError(
+      ErrorCode.QUEUE_FULL,
+      `Queue of agent ${agentId} is full (${this.options.queueCapacity} commands)`,
+      { agentId },
+    );
+  }
+
+  protected newCommand(req: SchedulerRequest): CommandRecord {
     const command: CommandRecord = {
       id: `cmd-${randomUUID()}`,
       agentId: req.agentId,
@@ -167,22 +170,37 @@ export class Scheduler {
     if (req.maxCostUsd !== undefined) command.maxCostUsd = req.maxCostUsd;
     if (req.newSession !== undefined) command.newSession = req.newSession;
     if (req.sessionId !== undefined) command.resumeSessionId = req.sessionId;
-    // Durable before anyone hears of it, and before it can be dispatched: "queued" means it
-    // survives a crash. One attempt: a request the store cannot take is refused, not kept waiting.
-    this.storing.set(req.agentId, storing + 1);
-    const stops = this.stops;
+    return command;
+  }
+
+  /**
+   * Durable before anyone hears of it, and before it can be dispatched: "queued" means it survives
+   * a crash. One attempt: a request the store cannot take is refused, not kept waiting.
+   */
+  protected async storeNew(command: CommandRecord): Promise<void> {
+    const { agentId } = command;
+    this.storing.set(agentId, (this.storing.get(agentId) ?? 0) + 1);
     try {
       await this.store.createCommand({ ...command });
     } catch (err) {
-      this.logger.error({ err, agentId: req.agentId }, 'a command request was refused: the store failed');
+      this.logger.error({ err, agentId }, 'a command request was refused: the store failed');
       throw new ProtocolError(
         ErrorCode.STORE_UNAVAILABLE,
         'The server could not store the command, so nothing was queued: its database is failing. Try again shortly.',
-        { agentId: req.agentId },
+        { agentId },
       );
     } finally {
-      this.storing.set(req.agentId, (this.storing.get(req.agentId) ?? 1) - 1);
+      this.storing.set(agentId, (this.storing.get(agentId) ?? 1) - 1);
     }
+  }
+
+  async request(req: SchedulerRequest): Promise<CommandRecord> {
+    this.refuseUnlessOnline(req.agentId);
+    const queue = this.queueOf(req.agentId);
+    this.refuseIfFull(req.agentId, queue.size);
+    const command = this.newCommand(req);
+    const stops = this.stops;
+    await this.storeNew(command);
     this.owner.set(command.id, command.agentId);
     if (req.terminal) this.terminalSizes.set(command.id, req.terminal);
     this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command, req.requestId)));
@@ -254,7 +272,7 @@ export class Scheduler {
     this.sendExecute(link, command);
   }
 
-  private sendExecute(link: AgentLink, command: CommandRecord): void {
+  protected sendExecute(link: AgentLink, command: CommandRecord): void {
     // The session is chosen now, not at request time: an earlier command may have started a new one.
     if (command.resumeSessionId === undefined && !command.newSession) command.resumeSessionId = this.registry.sessionOf(command.agentId);
     const payload: ServerToAgentPayloads['command:execute'] = { commandId: command.id, command: command.command };
@@ -310,10 +328,9 @@ export class Scheduler {
     const command = flight.command;
     command.status = CommandStatus.running;
     command.startedAt = Date.now();
-    this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
     const patch: CommandPatch = { status: command.status, startedAt: command.startedAt };
     if (command.resumeSessionId !== undefined) patch.resumeSessionId = command.resumeSessionId;
-    void this.persist(() => this.store.updateCommand(command.id, patch));
+    this.recordStarted(command, patch);
     if (command.timeoutMs !== undefined) {
       // The agent enforces the timeout itself; this is the backstop for an agent that does not.
       flight.timer = setTimeout(() => {
@@ -409,7 +426,9 @@ export class Scheduler {
       patch.sessionId = exit.sessionId;
       this.registry.setSession(agentId, { sessionId: exit.sessionId });
     }
-    await this.finish(command, patch);
+    // False only among several nodes, when this one lost the agent meanwhile: its new owner has
+    // the exit resent and finishes the command; nothing here may be said or acknowledged.
+    if (!(await this.finish(command, patch))) return;
     if (status === CommandStatus.timeout) {
       this.broadcaster.broadcast(toDashboard('error', {
         code: ErrorCode.COMMAND_TIMEOUT, recoverable: true, commandId: command.id, agentId,
@@ -431,8 +450,22 @@ export class Scheduler {
     this.finishedListeners.push(listener);
   }
 
+  /** The command started: dashboards hear it at once, the store follows (retried until it takes it). */
+  protected recordStarted(command: CommandRecord, patch: CommandPatch): void {
+    this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
+    void this.persist(() => this.store.updateCommand(command.id, patch));
+  }
+
+  /** Stores a final state, then tells every dashboard; false when it may not be written (several nodes: fenced out). */
+  protected async recordFinal(command: CommandRecord, stored: CommandPatch): Promise<boolean> {
+    // Stored before anyone hears of it, so the REST API never contradicts what a dashboard was told.
+    await this.persist(() => this.store.updateCommand(command.id, stored));
+    this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
+    return true;
+  }
+
   /** Moves a command to a final state: memory at once, then the store, then every dashboard. */
-  private async finish(command: CommandRecord, patch: CommandPatch): Promise<void> {
+  protected async finish(command: CommandRecord, patch: CommandPatch): Promise<boolean> {
     Object.assign(command, patch, { finishedAt: Date.now() });
     for (const listener of this.finishedListeners) listener(command.id);
     this.owner.delete(command.id);
@@ -441,23 +474,22 @@ export class Scheduler {
     const stored: CommandPatch = { ...patch, finishedAt: command.finishedAt, lastSequence: command.lastSequence };
     if (command.lastTraceSequence !== undefined) stored.lastTraceSequence = command.lastTraceSequence;
     if (command.sessionId !== undefined) stored.sessionId = command.sessionId;
-    // Stored before anyone hears of it, so the REST API never contradicts what a dashboard was told.
-    await this.persist(() => this.store.updateCommand(command.id, stored));
-    this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
+    const written = await this.recordFinal(command, stored);
     const ran = command.durationMs ?? (command.startedAt === undefined ? undefined : (command.finishedAt ?? Date.now()) - command.startedAt);
-    this.options.counters?.commandFinished(command.status, ran);
+    if (written) this.options.counters?.commandFinished(command.status, ran);
+    return written;
   }
 
-  private publishQueue(agentId: string): void {
+  protected publishQueue(agentId: string): void {
     const queue = this.queueOf(agentId);
     this.registry.setQueueLength(agentId, queue.size);
     this.broadcaster.broadcast(toDashboard('command:queue', { agentId, queue: queue.snapshot() }));
   }
 
   /** Queue snapshots and in-flight commands, for a dashboard that just connected. */
-  snapshot(): { queues: Array<{ agentId: string; queue: ReturnType<CommandQueue['snapshot']> }>; running: CommandRecord[] } {
+  snapshot(): { queues: Array<{ agentId: string; queue: QueueEntry[] }>; running: CommandStatusPayload[] } {
     const queues = [...this.queues].filter(([, q]) => q.size > 0).map(([agentId, q]) => ({ agentId, queue: q.snapshot() }));
-    return { queues, running: [...this.inFlight.values()].map((f) => f.command) };
+    return { queues, running: [...this.inFlight.values()].map((f) => statusPayload(f.command)) };
   }
 
   /**

@@ -26,7 +26,11 @@ export class TracePipeline {
   private readonly commands = new Map<string, CommandTrace>();
   private readonly writer: BatchWriter<{ record: TraceRecord; link: AgentLink }>;
 
-  constructor(store: Store) {
+  constructor(
+    store: Store,
+    /** Sends an acknowledgement; several nodes defer it until the events it covers are committed too. */
+    private readonly acknowledgeWith: (send: () => void) => void = (send) => send(),
+  ) {
     this.writer = new BatchWriter(async (batch) => {
       await store.appendTrace(batch.map((b) => b.record));
       const top = new Map<string, { link: AgentLink; sequence: number }>();
@@ -34,7 +38,7 @@ export class TracePipeline {
       for (const [commandId, { link, sequence }] of top) {
         const state = this.commands.get(commandId);
         if (state && sequence > state.acked) state.acked = sequence;
-        link.send(toAgent('trace:ack', { commandId, sequence }));
+        this.acknowledgeWith(() => link.send(toAgent('trace:ack', { commandId, sequence })));
       }
     }, { windowMs: BATCH_WINDOW_MS, maxItems: BATCH_MAX_RECORDS });
   }
@@ -59,7 +63,7 @@ export class TracePipeline {
       state.received = sequence;
       return 'new';
     }
-    if (sequence <= state.acked) link.send(toAgent('trace:ack', { commandId, sequence: state.acked }));
+    if (sequence <= state.acked) this.acknowledgeWith(() => link.send(toAgent('trace:ack', { commandId, sequence: state.acked })));
     return 'duplicate';
   }
 

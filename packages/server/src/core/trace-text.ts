@@ -6,6 +6,11 @@ import type { EventReference } from '../ports/store.js';
  * built the same way live and when replayed, and without parsing or serialising the event again.
  */
 export function traceEventText(ref: EventReference, eventText: string, position: Position): string {
+  return `${traceEventBody(ref, eventText).slice(0, -1)},"position":${JSON.stringify(position)}}`;
+}
+
+/** The same message without its position (several nodes: the store numbers it once it is committed). */
+export function traceEventBody(ref: EventReference, eventText: string): string {
   const payload = `{"commandId":${JSON.stringify(ref.commandId)},"agentId":${JSON.stringify(ref.agentId)},"sequence":${ref.sequence},"event":${eventText}}`;
-  return `{"version":"${PROTOCOL_VERSION}","type":"trace:event","timestamp":${ref.timestamp},"payload":${payload},"position":${JSON.stringify(position)}}`;
+  return `{"version":"${PROTOCOL_VERSION}","type":"trace:event","timestamp":${ref.timestamp},"payload":${payload}}`;
 }

@@ -16,7 +16,7 @@ export class DependencyError extends Error {
  * as a DependencyError, so each caller applies the failure policy of its kind of call (retry a
  * write others wait on, refuse a request, answer 503) and nothing else has to guess what failed.
  */
-export function watchStore(store: Store, health: Health): Store {
+export function watchStore<T extends object = Store>(store: T, health: Health): T {
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, property, receiver) {

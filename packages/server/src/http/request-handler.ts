@@ -20,6 +20,7 @@ export function createRequestHandler(ctx: SessionContext, stats: HttpStats, webR
       // 503 while the store or the bus fails, naming which (a load balancer takes the node out).
       sendJson(res, ok ? 200 : 503, {
         status: ok ? 'ok' : 'unavailable', version: ctx.serverVersion, epoch: ctx.store.epoch,
+        ...(ctx.nodeId === undefined ? {} : { node: ctx.nodeId }),
         dashboards: stats.dashboards(), agents: stats.agents(),
         ...(ok ? {} : { down: ctx.health.report() }),
       });

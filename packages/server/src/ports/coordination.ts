@@ -17,6 +17,11 @@ export interface FencedEvent extends NewEvent {
   fence?: Fence | undefined;
   /** Written in the same transaction as the event: the event says it happened, so both or neither. */
   update?: { commandId: string; patch: CommandPatch } | undefined;
+  /**
+   * A command stored in the same transaction as the event announcing it (a request on a node that
+   * does not own the agent): its owner cannot find it queued before its queued status has an offset.
+   */
+  create?: CommandRecord | undefined;
 }
 
 /** A command not yet final, with what only several nodes need to know about it. */
@@ -31,6 +36,7 @@ export interface UnfinishedCommand extends CommandRecord {
 export interface AgentPresence extends AgentRecord {
   /** The node holding its socket; undefined while nobody does. */
   ownerNode: string | undefined;
+  /** Set while a node holds its socket. */
   connectedAt: number | undefined;
   generation: number;
 }
@@ -44,11 +50,14 @@ export interface AgentPresence extends AgentRecord {
 export interface Coordination {
   /**
    * This node now holds the agent's socket: stores its record, makes this node its owner, and moves
-   * its generation on (fencing out whoever held it). Resolves with the new generation and the node
-   * that held it before, if another one did.
+   * its generation on (fencing out whoever held it) unless this node was its last owner (a
+   * reconnect). Resolves with the generation and the node that owned it before, if another one did.
    */
   claimAgent(record: AgentRecord, nodeId: string, connectedAt: number): Promise<{ generation: number; previousNode: string | undefined }>;
-  /** The agent's socket on this node closed: no owner now, unless another node claimed it meanwhile (then false). */
+  /**
+   * The agent's socket on this node closed: nobody holds it now, unless another node claimed it
+   * meanwhile (then false). The node stays its last owner: claiming it back keeps the generation.
+   */
   releaseAgent(fence: Fence, lastSeenAt: number): Promise<boolean>;
   /** Every agent with who holds it now. */
   listPresence(): Promise<AgentPresence[]>;
@@ -73,6 +82,11 @@ export interface Coordination {
    * (undefined for a dropped one).
    */
   commitEvents(events: readonly FencedEvent[]): Promise<Array<number | undefined>>;
+  /**
+   * The highest output and trace sequences of a command that have a dashboard event: a node that
+   * adopts the command takes resends above them as new (stored once, and told to dashboards once).
+   */
+  lastEventSequences(commandId: string): Promise<{ output: number; trace: number }>;
   /** The agents' commands not yet final, oldest first (queued ones in queue order). */
   unfinishedCommands(agentIds: readonly string[]): Promise<UnfinishedCommand[]>;
   /** The owner sends a queued command to its agent: true only if it is still queued, not sent, and the fence holds. */

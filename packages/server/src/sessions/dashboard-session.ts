@@ -7,7 +7,6 @@ import {
 import type { Logger } from 'pino';
 import type { VerifiedToken } from '../auth/tokens.js';
 import type { EventSink, OutputMeta } from '../core/broadcaster.js';
-import { statusPayload } from '../core/command-status.js';
 import { SocketRole } from '../core/counters.js';
 import { Dependency } from '../core/health.js';
 import { DependencyError } from '../core/watch-ports.js';
@@ -263,7 +262,7 @@ export class DashboardSession implements EventSink {
     this.send(toDashboard('agent:list', { agents: registry.list() }));
     const { queues, running } = scheduler.snapshot();
     for (const q of queues) this.send(toDashboard('command:queue', q));
-    for (const command of running) this.send(toDashboard('command:status', statusPayload(command)));
+    for (const status of running) this.send(toDashboard('command:status', status));
     for (const question of this.ctx.approvals.pending()) this.send(toDashboard('approval:request', question));
   }
 

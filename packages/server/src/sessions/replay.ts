@@ -1,6 +1,6 @@
 import type { Position } from '@onsembl/protocol';
 import type { OutputMeta } from '../core/broadcaster.js';
-import type { EventLog } from '../core/event-log.js';
+import type { History } from '../core/event-log.js';
 import type { DashboardOutbox } from '../transport/dashboard-outbox.js';
 
 /** Live events held while a replay runs; past this the buffer is dropped and read back from the store. */
@@ -26,7 +26,7 @@ export class Replay {
   private live: LiveEvent[] = [];
   private overflowed = false;
 
-  constructor(private readonly log: EventLog, private readonly outbox: DashboardOutbox, private readonly isOpen: () => boolean) {}
+  constructor(private readonly log: History, private readonly outbox: DashboardOutbox, private readonly isOpen: () => boolean) {}
 
   /** Called for live events while the replay runs. */
   hold(text: string, output: OutputMeta | undefined, offset: number): void {

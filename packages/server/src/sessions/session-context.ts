@@ -4,7 +4,7 @@ import type { ApprovalBroker } from '../core/approvals.js';
 import type { AuditLog } from '../core/audit-log.js';
 import type { ServerCounters } from '../core/counters.js';
 import type { Broadcaster } from '../core/broadcaster.js';
-import type { EventLog } from '../core/event-log.js';
+import type { History } from '../core/event-log.js';
 import type { Health } from '../core/health.js';
 import type { Registry } from '../core/registry.js';
 import type { Scheduler } from '../core/scheduler.js';
@@ -20,7 +20,7 @@ export interface SessionContext {
   readonly registry: Registry;
   readonly scheduler: Scheduler;
   readonly broadcaster: Broadcaster;
-  readonly eventLog: EventLog;
+  readonly eventLog: History;
   readonly audit: AuditLog;
   /** Approval questions of AI runs, waiting or recently decided. */
   readonly approvals: ApprovalBroker;
@@ -29,4 +29,6 @@ export interface SessionContext {
   readonly serverVersion: string;
   /** What GET /metrics counts (a no-op for sessions made without metrics). */
   readonly counters: ServerCounters;
+  /** This node's name when it is one of several (docs/scale-out.md). */
+  readonly nodeId?: string | undefined;
 }
