@@ -45,7 +45,7 @@ describe.skipIf(!withEngines)('several nodes: one history', () => {
     expect(new Set(dashboards.map((d) => (d.messages.find((m) => m.position)!.position as Position).epoch)).size).toBe(1);
     // Every chunk of every command is in that history once.
     for (let i = 0; i < 3; i++) {
-      const sequences = slices[0]!.filter((e) => e.type === 'terminal:output' && e.payload.includes(`"commandId":"${commandIds[i]}"`)).map((e) => JSON.parse(e.payload).sequence as number);
+      const sequences = slices[0]!.filter((e) => e.type === 'terminal:output' && e.payload.includes(`"commandId":"${commandIds[i]}"`)).map((e) => (JSON.parse(e.payload) as { sequence: number }).sequence);
       expect(sequences).toEqual(Array.from({ length: CHUNKS }, (_, s) => s + 1));
     }
     for (const socket of [...dashboards, ...agents]) await socket[Symbol.asyncDispose]();

@@ -112,8 +112,8 @@ describe.skipIf(!hasChromium)('approvals from any dashboard, and the AI run view
     await stored.locator('[data-testid="run-approval"][data-decision="allow"]').waitFor({ timeout: LONG });
     expect(await stored.getByTestId('run-approval').innerText()).toContain('allowed by e2e-user');
     expect(await stored.getByTestId('run-usage-command').innerText()).toMatch(/18,207 tokens/);
-    expect(pageA.pageErrors).toEqual([]);
-    expect(pageB.pageErrors).toEqual([]);
+    expect(pageA.uncaughtErrors).toEqual([]);
+    expect(pageB.uncaughtErrors).toEqual([]);
   });
 
   it('a denied tool: the reason reaches the CLI, which carries on without it', async () => {
@@ -136,7 +136,7 @@ describe.skipIf(!hasChromium)('approvals from any dashboard, and the AI run view
     // Dismissed, the card is gone from this page.
     await denied.getByTestId('approval-dismiss').click();
     await waitFor('the card to go', async () => (await card(page).count()) === 0);
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
   });
 
   it('no answer by the deadline: every page shows it denied by the deadline, and so does the run', async () => {
@@ -152,7 +152,7 @@ describe.skipIf(!hasChromium)('approvals from any dashboard, and the AI run view
     const tool = await toolEntry(page, 'Bash', 'failed');
     expect(await tool.getByTestId('run-approval').innerText()).toContain('denied: nobody answered before the deadline');
     await screenShows(page, '✘ denied: nobody answered before the deadline');
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
   });
 
   it('on a phone (390×844): the card fits the screen, its buttons are big enough to tap, and Allow works', async () => {
@@ -178,7 +178,7 @@ describe.skipIf(!hasChromium)('approvals from any dashboard, and the AI run view
     await waiting.getByTestId('approval-allow').tap().catch(() => waiting.getByTestId('approval-allow').click());
     await card(page, 'allowed').waitFor({ timeout: LONG });
     await dashboard.waitForHistory('create a file @ask', 'completed');
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
   });
 
   it('the run view names the session a prompt continues, and "New session" starts another', async () => {
@@ -211,6 +211,6 @@ describe.skipIf(!hasChromium)('approvals from any dashboard, and the AI run view
     // The choice is for one prompt; the box is unticked again.
     expect(await page.getByTestId('command-new-session').isChecked()).toBe(false);
     await waitFor('the agent\'s totals over three runs', async () => /^3 runs · /.test(await runView.getByTestId('run-usage-agent').innerText()));
-    expect(page.pageErrors).toEqual([]);
+    expect(page.uncaughtErrors).toEqual([]);
   });
 });

@@ -251,12 +251,9 @@ export class OnsemblClient {
       case 'error':
         if (!consumed) this.#events.emit('serverError', message.payload);
         break;
-      // Handled by the connection (ack, heartbeat), or read through the 'message' event (trace, approvals).
+      // Handled by the connection.
       case 'connection:ack':
       case 'heartbeat':
-      case 'trace:event':
-      case 'approval:request':
-      case 'approval:decided':
         break;
     }
   }

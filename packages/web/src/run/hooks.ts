@@ -12,6 +12,9 @@ export function useRunTrace(session: Session, commandId: string | null): RunTrac
   useEffect(() => {
     if (commandId === null) return;
     const next = new RunTraceLoader(session, commandId);
+    // The loader is an external resource made and closed with the command id (it fetches and
+    // listens); its state is read through useSyncExternalStore, so this set runs once per id.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
     setLoader(next);
     return () => {
       next.close();

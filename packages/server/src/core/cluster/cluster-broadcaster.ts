@@ -19,10 +19,18 @@ function agentOf(message: ServerToDashboardMessage): string | undefined {
     case 'command:status':
     case 'terminal:output':
     case 'output:gap':
+    case 'trace:event':
+    case 'approval:request':
+    case 'approval:decided':
       return message.payload.agentId;
     case 'error':
       return message.payload.agentId;
-    default:
+    // About no single agent, or never stored.
+    case 'agent:list':
+    case 'emergency:stop':
+    case 'connection:ack':
+    case 'heartbeat':
+    case 'token:refreshed':
       return undefined;
   }
 }
