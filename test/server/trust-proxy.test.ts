@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { TestSocket } from '../support/test-socket.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /** What a TLS-terminating proxy in front of a plain-http server adds to an upgrade from a browser. */
 const proxied = (forwardedFor: string) => ({
@@ -8,10 +9,12 @@ const proxied = (forwardedFor: string) => ({
   headers: { host: 'onsembl.example', 'x-forwarded-proto': 'https', 'x-forwarded-for': forwardedFor },
 });
 
-async function audit(server: TestServer, action: string): Promise<Array<{ remote?: string; actor: string }>> {
+type AuditEntry = { remote?: string; actor: string; target?: string };
+
+async function audit(server: TestServer, action: string): Promise<AuditEntry[]> {
   await server.context.audit.flush();
   const res = await fetch(`${server.httpUrl}/api/audit?action=${action}`, { headers: { authorization: `Bearer ${await server.dashboardToken('auditor')}` } });
-  return ((await res.json()) as { entries: Array<{ remote?: string; actor: string }> }).entries;
+  return ((await res.json()) as { entries: AuditEntry[] }).entries;
 }
 
 describe('--trust-proxy', () => {
@@ -61,5 +64,23 @@ describe('--trust-proxy', () => {
     const api = await fetch(`${server.httpUrl}/api/agents`, { headers: { 'x-forwarded-for': '203.0.113.13' } });
     expect(api.status).toBe(401);
     expect((await audit(server, 'auth.failed')).map((e) => e.remote)).toContain('203.0.113.13');
+  });
+
+  it("records an agent's address when it connects and disconnects: the peer's without the flag, the proxy's view with it", async () => {
+    for (const trustProxy of [false, true]) {
+      await using server = await startTestServer({ trustProxy });
+      const token = await server.agentToken('edge-agent');
+      const agent = await TestSocket.open(`${server.wsUrl}/ws/agent?token=${token}`, { headers: { 'x-forwarded-for': '10.1.1.1, 203.0.113.20' } });
+      agent.send('agent:connect', { name: 'edge', type: 'shell', version: 'test', running: [] });
+      await agent.waitFor('connection:ack');
+      await agent[Symbol.asyncDispose]();
+      const expected = trustProxy ? '203.0.113.20' : expect.stringMatching(/127\.0\.0\.1$/);
+      const wanted = { actor: 'edge-agent', target: 'edge-agent', remote: expected };
+      expect(await audit(server, 'agent.connected')).toEqual([expect.objectContaining(wanted)]);
+      // The disconnect is recorded once the server has seen the close.
+      let disconnected: AuditEntry[] = [];
+      await waitUntil('the disconnect is audited', async () => (disconnected = await audit(server, 'agent.disconnected')).length > 0);
+      expect(disconnected).toEqual([expect.objectContaining(wanted)]);
+    }
   });
 });

@@ -32,7 +32,13 @@ export class AgentSession implements AgentLink {
   private pausedForTurn = false;
   lastReceivedAt = Date.now();
 
-  constructor(private readonly ws: WebSocket, private readonly ctx: SessionContext, private readonly token: VerifiedToken) {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: SessionContext,
+    private readonly token: VerifiedToken,
+    /** The agent's address as the audit log records it (the proxy's view with --trust-proxy). */
+    private readonly remote?: string,
+  ) {
     this.agentId = agentIdOf(token.sub);
     this.log = ctx.logger.child({ connectionId: this.connectionId, endpoint: 'agent', agentId: this.agentId });
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
@@ -170,7 +176,7 @@ export class AgentSession implements AgentLink {
     this.registered = true;
     clearTimeout(this.registerTimer);
     this.log.info({ name, type, version, cliVersion, holding: running.length }, 'agent connected');
-    this.ctx.audit.record({ actor: this.token.sub, role: 'agent', action: 'agent.connected', target: this.agentId, detail: { name, type, version, holding: running.length } });
+    this.ctx.audit.record({ actor: this.token.sub, role: 'agent', action: 'agent.connected', target: this.agentId, detail: { name, type, version, holding: running.length }, remote: this.remote });
     this.send(toAgent('connection:ack', {
       connectionId: this.connectionId,
       agentId: this.agentId,
@@ -187,7 +193,7 @@ export class AgentSession implements AgentLink {
     void this.ctx.registry.disconnect(this.agentId, this).then((wasCurrent) => {
       if (!wasCurrent) return;
       this.log.info('agent disconnected');
-      this.ctx.audit.record({ actor: this.token.sub, role: 'agent', action: 'agent.disconnected', target: this.agentId });
+      this.ctx.audit.record({ actor: this.token.sub, role: 'agent', action: 'agent.disconnected', target: this.agentId, remote: this.remote });
     });
   }
 }

@@ -72,14 +72,14 @@ export class Endpoints {
           this.ctx.audit.record({ actor: '-', role: 'anonymous', action: 'auth.failed', detail: { endpoint: 'agent', reason }, remote: clientAddress(req, this.ctx.options.trustProxy) });
           return refuse(socket, 401, 'Unauthorized');
         }
-        return this.wss.handleUpgrade(req, socket, head, (ws) => this.agentOpened(ws, result.token));
+        return this.wss.handleUpgrade(req, socket, head, (ws) => this.agentOpened(ws, req, result.token));
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.dashboardOpened(ws, req, result));
     });
   }
 
-  private agentOpened(ws: WebSocket, token: VerifiedToken): void {
-    const session = new AgentSession(ws, this.ctx, token);
+  private agentOpened(ws: WebSocket, req: IncomingMessage, token: VerifiedToken): void {
+    const session = new AgentSession(ws, this.ctx, token, clientAddress(req, this.ctx.options.trustProxy));
     this.agents.add(session);
     ws.on('close', () => this.agents.delete(session));
   }
