@@ -4,17 +4,20 @@ import { tempDir } from '../support/temp-dir.js';
 import { startTestServer } from '../support/test-server.js';
 import { openDashboard } from '../support/test-socket.js';
 
-/** A server with one running and one queued command on agent "r", then restarted on the same data dir. */
-async function restartWithWork(dataDir: string) {
+/**
+ * A server with one running and one queued command on agent "r", then restarted on the same data dir.
+ * `started: false`: the agent was sent the first command but never said it started (it is still stored as queued).
+ */
+async function restartWithWork(dataDir: string, { started = true } = {}) {
   const first = await startTestServer({ dataDir });
   const dashboard = await openDashboard(first.wsUrl, await first.dashboardToken());
   const agent = await connectRawAgent(first.wsUrl, await first.agentToken('r'));
   dashboard.send('command:request', { agentId: 'r', command: 'long job', priority: 'normal', requestId: 'run' });
   dashboard.send('command:request', { agentId: 'r', command: 'next job', priority: 'normal', requestId: 'next' });
   const running = (await agent.waitFor('command:execute')).payload.commandId as string;
-  agent.send('command:started', { commandId: running, pid: 42 });
+  if (started) agent.send('command:started', { commandId: running, pid: 42 });
   const queued = (await dashboard.waitFor('command:status', (p) => p.requestId === 'next')).payload.commandId as string;
-  await dashboard.waitFor('command:status', (p) => p.commandId === running && p.status === 'running');
+  if (started) await dashboard.waitFor('command:status', (p) => p.commandId === running && p.status === 'running');
   await agent[Symbol.asyncDispose]();
   await dashboard[Symbol.asyncDispose]();
   await first.close();
@@ -55,5 +58,24 @@ describe('reconciling commands with what a reconnecting agent reports', () => {
     // The next queued command is dispatched only after the adopted one ended.
     const execute = await agent.waitFor('command:execute');
     expect(execute.payload.command).toBe('next job');
+  });
+
+  it('takes a command dispatched just before the restart (stored as queued) as running when its agent holds it, never sends it again', async () => {
+    await using dir = await tempDir();
+    const { second, running, queued } = await restartWithWork(dir.path, { started: false });
+    await using server = second;
+    expect((await server.context.store.getCommand(running))?.status).toBe('queued');
+    await using dashboard = await openDashboard(server.wsUrl, await server.dashboardToken());
+    await using agent = await connectRawAgent(server.wsUrl, await server.agentToken('r'), 'raw-agent', [
+      { commandId: running, lastSequence: 0, finished: false },
+    ]);
+    await dashboard.waitFor('command:status', (p) => p.commandId === running && p.status === 'running');
+    agent.send('terminal:output', { commandId: running, sequence: 1, stream: 'stdout', data: 'held\n' });
+    agent.send('command:exit', { commandId: running, exitCode: 0, signal: null, durationMs: 9, lastSequence: 1, outcome: 'exited' });
+    await dashboard.waitFor('command:status', (p) => p.commandId === running && p.status === 'completed');
+    const execute = await agent.waitFor('command:execute');
+    expect(execute.payload.commandId).toBe(queued);
+    expect(agent.messages.filter((m) => m.type === 'command:execute' && m.payload.commandId === running)).toEqual([]);
+    expect((await server.context.store.readOutput(running, 0)).map((c) => c.data)).toEqual(['held\n']);
   });
 });

@@ -11,6 +11,7 @@ import { finalStatusOf, statusPayload } from './command-status.js';
 import type { OutputPipeline } from './output-pipeline.js';
 import type { AgentLink, Registry } from './registry.js';
 import { RetryStop, untilDone } from './retry.js';
+import { SchedulerRecovery, type HeldCommands } from './scheduler-recovery.js';
 import type { TracePipeline } from './trace-pipeline.js';
 import type { ServerCounters } from './counters.js';
 
@@ -80,6 +81,7 @@ export class Scheduler {
   protected stops = 0;
   private lastQueuedAt = 0;
   private readonly finishedListeners: ((commandId: string) => void)[] = [];
+  private readonly recovery: SchedulerRecovery;
 
   constructor(
     protected readonly store: Store,
@@ -89,7 +91,20 @@ export class Scheduler {
     protected readonly tracePipeline: TracePipeline,
     protected readonly options: SchedulerOptions,
     protected readonly logger: Logger,
-  ) {}
+  ) {
+    // Closures, not bound methods: a subclass's overrides (a cluster node's dispatch) apply to recovered commands.
+    this.recovery = new SchedulerRecovery(
+      store,
+      registry,
+      { queues: this.queues, inFlight: this.inFlight, owner: this.owner, queueOf: (agentId) => this.queueOf(agentId) },
+      {
+        started: (agentId, commandId) => this.started(agentId, commandId),
+        finish: (command, patch) => this.finish(command, patch),
+        publishQueue: (agentId) => this.publishQueue(agentId),
+        dispatch: (agentId) => this.dispatch(agentId),
+      },
+    );
+  }
 
   /**
    * Queue times strictly increase on this server (a burst in one millisecond is spread over the next
@@ -118,20 +133,9 @@ export class Scheduler {
     return queue;
   }
 
-  /** Restores unfinished commands after a restart: queued ones wait again, running ones await their agent. */
+  /** Restores unfinished commands after a restart (see SchedulerRecovery.load). */
   async load(): Promise<void> {
-    for (const command of await this.store.listUnfinishedCommands()) {
-      this.owner.set(command.id, command.agentId);
-      if (command.status === CommandStatus.queued) {
-        this.queueOf(command.agentId).push(command);
-      } else {
-        command.lastSequence = await this.store.lastOutputSequence(command.id);
-        command.lastTraceSequence = await this.store.lastTraceSequence(command.id);
-        this.inFlight.set(command.agentId, { command, interruptRequested: undefined, timer: undefined });
-        this.registry.setCurrentCommand(command.agentId, command.id);
-      }
-    }
-    for (const [agentId, queue] of this.queues) this.registry.setQueueLength(agentId, queue.size);
+    await this.recovery.load();
   }
 
   protected refuseUnlessOnline(agentId: string): void {
@@ -492,40 +496,9 @@ export class Scheduler {
     return { queues, running: [...this.inFlight.values()].map((f) => statusPayload(f.command)) };
   }
 
-  /**
-   * An agent (re)connected and listed what it still holds. In-flight commands it does not know were
-   * lost with a previous agent process: they fail rather than run twice. Known ones carry on; a pending
-   * interrupt is delivered now.
-   */
-  reconcile(agentId: string, link: AgentLink, held: AgentToServerPayloads['agent:connect']['running']): void {
-    const flight = this.inFlight.get(agentId);
-    if (flight) {
-      const report = held.find((h) => h.commandId === flight.command.id);
-      if (!report) {
-        this.inFlight.delete(agentId);
-        if (flight.timer) clearTimeout(flight.timer);
-        this.registry.setCurrentCommand(agentId, null);
-        void this.finish(flight.command, {
-          status: CommandStatus.failed, exitCode: null, signal: null,
-          message: 'lost: the agent restarted without finishing this command; it was not run again',
-        });
-      } else if (flight.interruptRequested) {
-        link.send(toAgent('command:interrupt', { commandId: flight.command.id, reason: flight.interruptRequested }));
-      }
-    }
-    for (const h of held) {
-      // Commands the server already finished: the agent may forget them.
-      if (!this.owner.has(h.commandId)) link.send(toAgent('command:ack', { commandId: h.commandId }));
-      // Dispatched just before a server restart (stored as queued): it is the agent's, never send it again.
-      const queued = this.inFlight.has(agentId) ? undefined : this.queues.get(agentId)?.remove(h.commandId);
-      if (queued) {
-        this.inFlight.set(agentId, { command: queued, interruptRequested: undefined, timer: undefined });
-        this.registry.setCurrentCommand(agentId, queued.id);
-        this.started(agentId, queued.id);
-        this.publishQueue(agentId);
-      }
-    }
-    this.dispatch(agentId);
+  /** An agent (re)connected and listed what it still holds (see SchedulerRecovery.reconcile). */
+  reconcile(agentId: string, link: AgentLink, held: HeldCommands): void {
+    this.recovery.reconcile(agentId, link, held);
   }
 
   /** Resolves once every output chunk received so far is stored (readers of the REST API call it). */
