@@ -20,6 +20,8 @@ export interface PostgresStoreOptions {
   queryTimeoutMs?: number;
   /** Opening a connection fails after this, default 5 s. */
   connectTimeoutMs?: number;
+  /** application_name of every connection (what pg_stat_activity shows, e.g. one node's name). Default `onsembl`. */
+  applicationName?: string;
   /** Tests only: runs inside every event transaction before it commits (to show commit order is offset order). */
   beforeEventCommit?: () => Promise<void>;
 }
@@ -71,7 +73,7 @@ export class PostgresStore implements Store {
       query_timeout: options.queryTimeoutMs ?? 10_000,
       idleTimeoutMillis: 30_000,
       keepAlive: true,
-      application_name: 'onsembl',
+      application_name: options.applicationName ?? 'onsembl',
       options: `-c search_path=${schema}`,
       types,
     });

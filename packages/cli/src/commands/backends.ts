@@ -37,14 +37,18 @@ export async function openScaleOutBackends(flags: ScaleOutSettings, env: NodeJS.
     throw new InvalidArgumentError('several nodes must accept the same tokens: set ONSEMBL_JWT_SECRET (32 bytes or more) to the same value on every node');
   }
   const jitter = Number(env.ONSEMBL_TEST_COMMIT_JITTER_MS ?? 0);
+  // Named after the node, so an operator (or a test) finds this node's connections in
+  // pg_stat_activity and CLIENT LIST.
+  const prefix = flags.redisPrefix ?? 'onsembl:';
   const store = await PostgresStore.open({
     url: databaseUrl,
+    ...(flags.nodeId !== undefined ? { applicationName: `onsembl:${flags.nodeId}` } : {}),
     // Tests only: a random pause inside every event transaction, to show offsets follow commit order.
     ...(jitter > 0 ? { beforeEventCommit: () => sleep(Math.floor(Math.random() * jitter)) } : {}),
   });
   let bus: RedisBus;
   try {
-    bus = await RedisBus.open({ url: redisUrl, ...(flags.redisPrefix !== undefined ? { prefix: flags.redisPrefix } : {}) });
+    bus = await RedisBus.open({ url: redisUrl, prefix, ...(flags.nodeId !== undefined ? { connectionName: `${prefix}${flags.nodeId}`.replace(/[^\x21-\x7e]/g, '_') } : {}) });
   } catch (err) {
     await store.close();
     throw err;
