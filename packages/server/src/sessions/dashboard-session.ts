@@ -38,6 +38,12 @@ export class DashboardSession implements EventSink {
   private replay: Replay | undefined;
   /** A resume is being checked or replayed: a store failure now ends the session (see handle's catch). */
   private replaying = false;
+  /**
+   * The newest offset a replay sent. Live events at or below it are duplicates: on a node among
+   * several, the feed may still be behind the store the replay read (a late or lost bus message it
+   * fills afterwards), so they can arrive after the replay ended.
+   */
+  private replayedUpTo = 0;
   lastReceivedAt = Date.now();
   private readonly log: Logger;
 
@@ -73,7 +79,7 @@ export class DashboardSession implements EventSink {
 
   deliver(text: string, output: OutputMeta | undefined, offset: number): void {
     if (this.replay) this.replay.hold(text, output, offset);
-    else this.outbox.pushBroadcast(text, output);
+    else if (offset > this.replayedUpTo) this.outbox.pushBroadcast(text, output);
   }
 
   private send(message: ServerToDashboardMessage): void {
@@ -247,7 +253,7 @@ export class DashboardSession implements EventSink {
     if (recovered !== undefined) ack.recovered = recovered;
     this.send(toDashboard('connection:ack', ack));
     if (this.replay && resume) {
-      await this.replay.run(resume);
+      this.replayedUpTo = await this.replay.run(resume);
       this.replay = undefined;
       this.replaying = false;
     } else {
