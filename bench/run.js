@@ -4,7 +4,8 @@
 // and dashboards in separate processes over loopback, beside a minimal `ws` relay (the practical
 // limit) and a Socket.IO relay (what many peers use). Prints a table, writes bench/results.json.
 //   --quick           small and short (CI smoke test, < 60 s; figures not comparable)
-//   --only=a,b        some scenarios: fanout, slow-dashboard, store, latency, status, connections, commands, ai-stream
+//   --only=a,b        some scenarios: fanout, slow-dashboard, store, latency, status, connections, commands, ai-stream,
+//                     scale-fanout, scale-store, scale-status (several nodes on PostgreSQL and Redis)
 //   --profile         --cpu-prof the server (and fan-out agents) into bench/profiles/
 //   --experiment=X    run every Onsembl server with a changed ws configuration (lib/experiments.js)
 //   --fanout=100      fan-out to these dashboard counts only, without its variants (for iterating)
@@ -23,16 +24,23 @@ import * as commands from './scenarios/commands.js';
 import * as connections from './scenarios/connections.js';
 import * as fanout from './scenarios/fanout.js';
 import * as latency from './scenarios/latency.js';
+import * as scaleFanout from './scenarios/scale-fanout.js';
+import * as scaleStatus from './scenarios/scale-status.js';
+import * as scaleStore from './scenarios/scale-store.js';
 import * as slowDashboard from './scenarios/slow-dashboard.js';
 import * as status from './scenarios/status.js';
 import * as store from './scenarios/store.js';
 
 /** @typedef {{ run: (ctx: import('./lib/context.js').Context) => Promise<import('./lib/report.js').FinishedRow[]> }} Scenario */
 /**
- * In this order: the fan-out runs first, its frames and figures feed slow-dashboard and store.
+ * In this order: the fan-out runs first, its frames and figures feed slow-dashboard and store;
+ * scale-fanout's feed scale-store.
  * @type {Record<string, Scenario>}
  */
-const SCENARIOS = { fanout, 'slow-dashboard': slowDashboard, store, latency, status, connections, commands, 'ai-stream': aiStream };
+const SCENARIOS = {
+  fanout, 'slow-dashboard': slowDashboard, store, latency, status, connections, commands, 'ai-stream': aiStream,
+  'scale-fanout': scaleFanout, 'scale-store': scaleStore, 'scale-status': scaleStatus,
+};
 /** Everything stops by itself: past this the run is abandoned and every child killed. */
 const DEADLINE_MS = { quick: 3 * 60_000, full: 25 * 60_000 };
 

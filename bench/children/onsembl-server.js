@@ -1,6 +1,9 @@
 // @ts-check
 // The real Onsembl server, alone in its own process (so its RSS, CPU and profile are its own).
-// Its SqliteStore is wrapped to count what gets persisted: the store scenario reads those counters.
+// Its store is wrapped to count what gets persisted: the store scenarios read those counters.
+// With `scaleOut` it is one node among several, on PostgreSQL and Redis as `onsembl server
+// --database-url --redis-url` wires them (the scale-out scenarios, lib/topology.js); otherwise
+// the embedded server on SQLite.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +15,12 @@ import { serve } from '../lib/rpc.js';
 // change: copy packages/server with its package.json elsewhere inside the repo and build it there).
 /** @type {typeof import('@onsembl/server')} */
 const { SqliteStore, startServer } = await import(process.env.ONSEMBL_BENCH_SERVER ?? '@onsembl/server');
-/** @type {Partial<import('@onsembl/server').ServerOptions> & { experiment?: string }} */
-const { experiment, ...options } = JSON.parse(process.argv[2] ?? '{}');
+/**
+ * Where a node of several finds the shared engines, and its cluster timings.
+ * @typedef {{ databaseUrl: string, redisUrl: string, redisPrefix: string, cluster: import('@onsembl/server').ServerOptions['cluster'] }} ScaleOut
+ */
+/** @type {Partial<import('@onsembl/server').ServerOptions> & { experiment?: string, scaleOut?: ScaleOut }} */
+const { experiment, scaleOut, ...options } = JSON.parse(process.argv[2] ?? '{}');
 if (experiment) applyExperiment(experiment);
 const dataDir = mkdtempSync(join(tmpdir(), 'onsembl-bench-'));
 // Also when the server fails to start or the process is told to exit early.
@@ -22,42 +29,80 @@ process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
 /** @typedef {{ chunks: number, batches: number, ms: number, events: number, eventBatches: number, eventMs: number }} StoreCounts */
 
 /**
- * Counts what the store persists: output chunks (appendOutput) and dashboard events (appendEvents:
- * the event log keeps every broadcast, output included, for resume), and the wall time each took.
- * @param {import('@onsembl/server').SqliteStore} store
+ * Counts what the store persists: output chunks (appendOutput) and dashboard events (appendEvents,
+ * or insertEvents where the store numbers them: the event log keeps every broadcast, output
+ * included, for resume), and the wall time each took.
+ * @template {import('@onsembl/server').Store} S
+ * @param {S} store
  */
 function countingStore(store) {
   /** @type {StoreCounts} */
   const counts = { chunks: 0, batches: 0, ms: 0, events: 0, eventBatches: 0, eventMs: 0 };
   /**
    * @template {readonly unknown[]} R
-   * @param {(rows: R) => Promise<void>} original
+   * @template T
+   * @param {(rows: R) => Promise<T>} original
    * @param {'chunks' | 'events'} items
    * @param {'batches' | 'eventBatches'} batches
    * @param {'ms' | 'eventMs'} ms
-   * @returns {(rows: R) => Promise<void>}
+   * @returns {(rows: R) => Promise<T>}
    */
   const wrap = (original, items, batches, ms) => async (rows) => {
     const t0 = performance.now();
-    await original(rows);
+    const result = await original(rows);
     counts[ms] += performance.now() - t0;
     counts[items] += rows.length;
     counts[batches] += 1;
+    return result;
   };
   store.appendOutput = wrap(store.appendOutput.bind(store), 'chunks', 'batches', 'ms');
   store.appendEvents = wrap(store.appendEvents.bind(store), 'events', 'eventBatches', 'eventMs');
-  return { store, read: () => ({ ...counts }) };
+  store.insertEvents = wrap(store.insertEvents.bind(store), 'events', 'eventBatches', 'eventMs');
+  return {
+    store,
+    read: () => ({ ...counts }),
+    /**
+     * Counts another writer of dashboard events (the cluster's commitEvents) the same way.
+     * @template {readonly unknown[]} R
+     * @template T
+     * @param {(rows: R) => Promise<T>} original
+     */
+    countEvents: (original) => wrap(original, 'events', 'eventBatches', 'eventMs'),
+  };
 }
 
-const { store, read: storeCounts } = countingStore(new SqliteStore(join(dataDir, 'onsembl.db')));
+/**
+ * PostgreSQL, Redis and the coordination a node of several needs (as the CLI opens them).
+ * @param {ScaleOut} settings
+ */
+async function scaleOutBackends({ databaseUrl, redisUrl, redisPrefix, cluster }) {
+  const [{ PostgresStore }, { RedisBus }] = await Promise.all([import('@onsembl/store-postgres'), import('@onsembl/bus-redis')]);
+  const pgStore = await PostgresStore.open({ url: databaseUrl });
+  const bus = await RedisBus.open({ url: redisUrl, prefix: redisPrefix });
+  const { store, read, countEvents } = countingStore(pgStore);
+  // Several nodes commit dashboard events through the coordination (numbered at commit).
+  const coordination = pgStore.coordination;
+  coordination.commitEvents = countEvents(coordination.commitEvents.bind(coordination));
+  return { read, options: { store, bus, coordination, cluster } };
+}
+
+/** The embedded default: SQLite in the data dir, the in-process bus. */
+function embeddedBackends() {
+  const { store, read } = countingStore(new SqliteStore(join(dataDir, 'onsembl.db')));
+  return { read, options: { store } };
+}
+
+const backends = scaleOut ? await scaleOutBackends(scaleOut) : embeddedBackends();
+const storeCounts = backends.read;
 const server = await startServer({
   port: 0,
   host: '127.0.0.1',
   dataDir,
+  // One secret for every node: a token one node issued is accepted by the others.
   jwtSecret: 'bench-secret-bench-secret-bench-secret-0123',
   webRoot: null,
   logLevel: 'silent',
-  store,
+  ...backends.options,
   ...options,
 });
 

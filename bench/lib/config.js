@@ -11,6 +11,18 @@
  * @property {{ agents: number, agentsPerProcess: number, depth: number, warmupMs: number, windowMs: number }} commands
  * @property {{ chunks: number }} store
  * @property {{ dashboards: number, toolCalls: number }} aiStream
+ * @property {ScaleConfig} scale
+ */
+/**
+ * The scale-out scenarios: which topologies run side by side (lib/topology.js), the cross-node
+ * fan-out's dashboard counts, windows and latency run, and the status fan-out over three nodes.
+ * @typedef {object} ScaleConfig
+ * @property {Array<import('./topology.js').TopologyKind>} topologies
+ * @property {number[]} counts
+ * @property {number} warmupMs
+ * @property {number} windowMs
+ * @property {{ rate: number, warmupMs: number, windowMs: number }} latency
+ * @property {{ dashboards: number, cycles: number, perProcess: number }} status
  */
 
 /** @type {Config} */
@@ -23,6 +35,14 @@ const full = {
   commands: { agents: 100, agentsPerProcess: 50, depth: 2, warmupMs: 3_000, windowMs: 10_000 },
   store: { chunks: 20_000 },
   aiStream: { dashboards: 100, toolCalls: 3_000 },
+  scale: {
+    topologies: ['sqlite', 'pg', 'cluster'],
+    counts: [20, 100],
+    warmupMs: 2_000,
+    windowMs: 6_000,
+    latency: { rate: 1_000, warmupMs: 1_500, windowMs: 8_000 },
+    status: { dashboards: 1_000, cycles: 10, perProcess: 250 },
+  },
 };
 
 /** @type {Config} */
@@ -35,6 +55,15 @@ const quick = {
   commands: { agents: 10, agentsPerProcess: 10, depth: 2, warmupMs: 500, windowMs: 1_000 },
   store: { chunks: 2_000 },
   aiStream: { dashboards: 10, toolCalls: 300 },
+  // The single PostgreSQL node is left out: the smoke test only needs to drive both paths.
+  scale: {
+    topologies: ['sqlite', 'cluster'],
+    counts: [6],
+    warmupMs: 600,
+    windowMs: 1_000,
+    latency: { rate: 1_000, warmupMs: 600, windowMs: 1_000 },
+    status: { dashboards: 60, cycles: 1, perProcess: 60 },
+  },
 };
 
 /** @param {boolean} isQuick */

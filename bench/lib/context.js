@@ -20,7 +20,9 @@ const started = Date.now();
  * @property {import('./config.js').Config} config
  * @property {Record<number, OnsemblMeasurement>} fanout  Onsembl's fan-out by dashboard count
  * @property {Record<number, { ws: Measurement, sio: Measurement }>} relayFanout  the relays' by dashboard count
+ * @property {Record<number, ScaleFanout>} scaleFanout  the scale-out fan-out by dashboard count (scale-fanout, read by scale-store)
  */
+/** @typedef {Partial<Record<import('./topology.js').TopologyKind, OnsemblMeasurement>>} ScaleFanout */
 
 /**
  * @param {{ quick: boolean, profile: boolean, config: import('./config.js').Config, corpus: import('./corpus.js').Corpus }} options
@@ -43,5 +45,6 @@ export function createContext({ quick, profile, config, corpus }) {
     config,
     fanout: {},
     relayFanout: {},
+    scaleFanout: {},
   };
 }

@@ -6,10 +6,12 @@ import { sleep } from './clock.js';
 import { catCommand } from './corpus.js';
 import { cpuMeter } from './cpu.js';
 import { startFleet } from './fleet.js';
-import { runCommand, spawnAgentProcess, startOnsemblServer, tokenFor } from './onsembl.js';
+import { nodesWatch } from './memory.js';
+import { runCommand, spawnAgentProcess } from './onsembl.js';
 import { startChild } from './proc.js';
 import { startRelay } from './relays.js';
 import { mean, min, sum } from './stats.js';
+import { startTopology, withNodeTotal } from './topology.js';
 
 /** @typedef {import('./proc.js').Child<Record<never, never>>} AnyChild  any child: they all serve stats and gc */
 /** @typedef {import('./proc.js').Child<import('../children/producer.js').Methods>} ProducerChild */
@@ -22,12 +24,13 @@ import { mean, min, sum } from './stats.js';
 /**
  * The server's (or relay's) own figures over a window: its last stats, RSS samples through the
  * window, and with `settle` what it held after a full GC at both ends.
- * @typedef {import('./rpc.js').ProcessStats & { rssStart: number | undefined, rssEnd: number | undefined, rssPeak: number, heldStart: import('./rpc.js').HeldMemory | undefined, heldEnd: import('./rpc.js').HeldMemory | undefined }} ServerStats
+ * @typedef {import('./rpc.js').ProcessStats & import('./memory.js').RssFigures & { heldStart: import('./rpc.js').HeldMemory | undefined, heldEnd: import('./rpc.js').HeldMemory | undefined }} ServerStats
  */
 /**
- * One measured window: rates, the server's figures, cores per role, and `extra()` before and after.
+ * One measured window: rates, the server's figures, every server node's RSS (one for a single
+ * server), cores per role, and `extra()` before and after.
  * @template E
- * @typedef {Rates & { server: ServerStats, cores: Record<string, number>, ms: number, before: E, after: E }} Window
+ * @typedef {Rates & { server: ServerStats, nodes: import('./memory.js').NodeMemory[], cores: Record<string, number>, ms: number, before: E, after: E }} Window
  */
 /**
  * A fan-out measurement: its window and, when some dashboards stalled, the window before the stall
@@ -62,43 +65,28 @@ function rates(since) {
 }
 
 /**
- * Samples a child's RSS every second through the window: the first and last samples and the peak.
- * @param {AnyChild} child
- */
-function rssWatch(child) {
-  /** @type {number[]} */
-  const samples = [];
-  const take = () => child.call('stats').then((s) => samples.push(s.rss), () => undefined);
-  const timer = setInterval(() => void take(), 1_000);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await take();
-      return { rssStart: samples[0], rssEnd: samples.at(-1), rssPeak: Math.max(...samples) };
-    },
-  };
-}
-
-/**
  * One measurement window: counters, CPU per role, the server's stats and RSS through it. With
  * `settle`, also what the server holds after a full GC at both ends (`heldStart`/`heldEnd`, see
  * rpc.js `gc`): what it kept, not where the collector happened to be (a flood allocates Buffers
  * quickly and frees them later) or how much the allocator has not returned to the system.
  * @template E
- * @param {{ fleet: import('./fleet.js').Fleet, server: AnyChild, pids: Record<string, Array<number | undefined>>, windowMs: number, extra: () => Promise<E>, settle?: boolean }} params
+ * @param {{ fleet: import('./fleet.js').Fleet, server: AnyChild, others?: Array<{ id: string, child: AnyChild }>, pids: Record<string, Array<number | undefined>>, windowMs: number, extra: () => Promise<E>, settle?: boolean }} params
+ *   `others`: more server nodes whose RSS to watch (the server's is named `a`)
  * @returns {Promise<Window<E>>}
  */
-async function window({ fleet, server, pids, windowMs, extra, settle = false }) {
+async function window({ fleet, server, others = [], pids, windowMs, extra, settle = false }) {
   const heldStart = settle ? await server.call('gc') : undefined;
-  const rss = rssWatch(server);
+  const rss = nodesWatch([{ id: 'a', child: server }, ...others]);
   const [, , before] = await Promise.all([fleet.mark(), server.call('stats'), extra()]);
   const cpu = cpuMeter({ ...pids, clients: fleet.procs.map((p) => p.pid) });
   await sleep(windowMs);
   const [since, stats, after] = await Promise.all([fleet.since(), server.call('stats'), extra()]);
   const cores = cpu.stop(since.ms);
   const heldEnd = settle ? await server.call('gc') : undefined;
-  const serverStats = { ...stats, ...(await rss.stop()), heldStart, heldEnd };
-  return { ...rates(since), server: serverStats, cores, ms: since.ms, before, after };
+  const nodes = await rss.stop();
+  const { node: _, ...serverRss } = /** @type {import('./memory.js').NodeMemory} */ (nodes[0]);
+  const serverStats = { ...stats, ...serverRss, heldStart, heldEnd };
+  return { ...rates(since), server: serverStats, nodes, cores: others.length > 0 ? withNodeTotal(cores) : cores, ms: since.ms, before, after };
 }
 
 /**
@@ -106,16 +94,16 @@ async function window({ fleet, server, pids, windowMs, extra, settle = false }) 
  * windows on the same run: one while they read (`reading`), then one after they stopped reading,
  * so the comparison is not blurred by run-to-run variance.
  * @template E
- * @param {{ fleet: import('./fleet.js').Fleet, slow: import('./fleet.js').Fleet | undefined, server: AnyChild, pids: Record<string, Array<number | undefined>>, warmupMs: number, windowMs: number, extra: () => Promise<E> }} params
+ * @param {{ fleet: import('./fleet.js').Fleet, slow: import('./fleet.js').Fleet | undefined, server: AnyChild, others?: Array<{ id: string, child: AnyChild }>, pids: Record<string, Array<number | undefined>>, warmupMs: number, windowMs: number, extra: () => Promise<E> }} params
  * @returns {Promise<Window<E> & { reading?: Window<E> }>}
  */
-async function measure({ fleet, slow, server, pids, warmupMs, windowMs, extra }) {
+async function measure({ fleet, slow, server, others, pids, warmupMs, windowMs, extra }) {
   await sleep(warmupMs);
   // Both windows settle the heap at their ends when one compares them, so both pay the same pauses.
   const settle = Boolean(slow);
-  const reading = slow ? await window({ fleet, server, pids, windowMs, extra, settle }) : undefined;
+  const reading = slow ? await window({ fleet, server, others, pids, windowMs, extra, settle }) : undefined;
   if (slow) await slow.all('stall');
-  const result = await window({ fleet, server, pids, windowMs, extra, settle });
+  const result = await window({ fleet, server, others, pids, windowMs, extra, settle });
   return reading ? { ...result, reading } : result;
 }
 
@@ -123,27 +111,29 @@ async function measure({ fleet, slow, server, pids, warmupMs, windowMs, extra })
  * Onsembl: the server child, `dashboards` dashboards (plus `stalled` ones that stop reading), one
  * real agent process running a bounded `cat` loop of the corpus. With `synthetic`, the agent is
  * the producer child replaying captured chunks instead (at `syntheticRate` bytes/s, or flat out);
- * it needs ctx.frames, so it runs after a real fan-out captured them.
+ * it needs ctx.frames, so it runs after a real fan-out captured them. `topology` (default the
+ * embedded single node): with `cluster`, the agent is on node a and the dashboards on b and c.
  * @param {Context} ctx
- * @param {{ dashboards: number, stalled?: number, deflate?: boolean, warmupMs: number, windowMs: number, name: string, serverOptions?: Parameters<typeof startOnsemblServer>[0], synthetic?: boolean, syntheticRate?: number }} params
+ * @param {{ dashboards: number, stalled?: number, deflate?: boolean, warmupMs: number, windowMs: number, name: string, serverOptions?: Parameters<typeof import('./onsembl.js').startOnsemblServer>[0], synthetic?: boolean, syntheticRate?: number, topology?: import('./topology.js').TopologyKind }} params
  * @returns {Promise<OnsemblMeasurement>}
  */
 export async function onsemblFanout(ctx, {
-  dashboards, stalled = 0, deflate = true, warmupMs, windowMs, name, serverOptions, synthetic = false, syntheticRate,
+  dashboards, stalled = 0, deflate = true, warmupMs, windowMs, name, serverOptions, synthetic = false, syntheticRate, topology: kind = 'sqlite',
 }) {
   // Independent processes start together: on a busy 2-core machine each takes a while to boot.
-  const [server, fleet, slow] = await Promise.all([
-    startOnsemblServer(serverOptions, { profile: ctx.profile(name) }),
+  const [topology, fleet, slow] = await Promise.all([
+    startTopology(ctx, kind, { name, serverOptions }),
     startFleet(dashboards),
     stalled > 0 ? startFleet(stalled) : undefined,
   ]);
+  const server = topology.agentNode.child;
   /** @type {import('./onsembl.js').AgentProcess | ProducerChild | undefined} */
   let agent;
   try {
-    const [agentToken, dashToken] = await Promise.all([tokenFor(server, 'agent', AGENT), tokenFor(server, 'dashboard', 'bench')]);
+    const [agentToken, dashToken] = await Promise.all([topology.token('agent', AGENT), topology.token('dashboard', 'bench')]);
     agent = synthetic ? await syntheticAgent(server.wsUrl, agentToken) : spawnAgentProcess(server.wsUrl, agentToken, AGENT, { nodeArgs: ctx.agentProfile(name) });
-    const url = `${server.wsUrl}/ws/dashboard?token=${encodeURIComponent(dashToken)}`;
-    await Promise.all([fleet.open({ kind: 'onsembl', urls: [url], deflate }), slow?.open({ kind: 'onsembl', urls: [url], deflate })]);
+    const urls = topology.dashboardUrls(dashToken);
+    await Promise.all([fleet.open({ kind: 'onsembl', urls, deflate }), slow?.open({ kind: 'onsembl', urls, deflate })]);
     const capturing = !ctx.frames;
     const first = /** @type {import('./fleet.js').Fleet['procs'][number]} */ (fleet.procs[0]);
     if (capturing) await first.call('capture', { max: CAPTURED_FRAMES });
@@ -154,9 +144,9 @@ export async function onsemblFanout(ctx, {
       datas: framesOf(ctx).map(dataOf), ms: floodMs, bytesPerSecond: syntheticRate,
     }, floodMs + 30_000);
     const result = await measure({
-      fleet, slow, server, warmupMs, windowMs,
-      pids: { server: [server.pid], agent: [agent.pid] },
-      extra: () => server.call('store'),
+      fleet, slow, server, others: topology.nodes.slice(1), warmupMs, windowMs,
+      pids: { ...topology.pids(), agent: [agent.pid] },
+      extra: () => topology.storeCounts(),
     });
     await flooding;
     if (capturing) ctx.frames = await first.call('captured');
@@ -174,7 +164,8 @@ export async function onsemblFanout(ctx, {
     const stalledRates = slow ? rates(await slow.since()) : undefined;
     return { ...result, store, ...(stalledRates ? { stalled: stalledRates } : {}) };
   } finally {
-    await Promise.all([agent?.stop(), fleet.stop(), slow?.stop(), server.stop()]);
+    await Promise.all([agent?.stop(), fleet.stop(), slow?.stop()]);
+    await topology.stop();
   }
 }
 

@@ -24,8 +24,9 @@ process.on('exit', () => {
 /** @typedef {ReturnType<typeof spawnAgentProcess>} AgentProcess */
 
 /**
- * The Onsembl server in its own process. `options` go to startServer (JSON only).
- * @param {Partial<import('@onsembl/server').ServerOptions> & { experiment?: string }} [options]
+ * The Onsembl server in its own process. `options` go to startServer (JSON only); with `scaleOut`
+ * it is a node on PostgreSQL and Redis (see children/onsembl-server.js).
+ * @param {Partial<import('@onsembl/server').ServerOptions> & { experiment?: string, scaleOut?: import('../children/onsembl-server.js').ScaleOut }} [options]
  * @param {{ profile?: { dir: string, name: string } }} [profiling]
  */
 export async function startOnsemblServer(options = {}, { profile } = {}) {
