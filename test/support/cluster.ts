@@ -18,6 +18,12 @@ export interface NodeOptions {
   args?: string[];
 }
 
+export interface TestClusterOptions {
+  /** Every node's --node-heartbeat and --node-lease, ms (default 500 and 4000). */
+  heartbeatMs?: number;
+  leaseMs?: number;
+}
+
 export interface TestCluster extends AsyncDisposable {
   database: TestDatabase;
   /** The database URL the nodes use, and the Redis channel prefix of this run. */
@@ -31,7 +37,8 @@ export interface TestCluster extends AsyncDisposable {
  * Real `onsembl server` processes on one PostgreSQL database made for this test and one Redis
  * prefix of its own; disposing stops every node (SIGTERM) and drops the database.
  */
-export async function startTestCluster(): Promise<TestCluster> {
+export async function startTestCluster(clusterOptions: TestClusterOptions = {}): Promise<TestCluster> {
+  const { heartbeatMs = 500, leaseMs = 4_000 } = clusterOptions;
   const database = await createTestDatabase();
   const redisPrefix = uniquePrefix();
   const nodes: ServerProcess[] = [];
@@ -48,7 +55,7 @@ export async function startTestCluster(): Promise<TestCluster> {
         '--redis-url', options.redisUrl ?? TEST_REDIS_URL,
         '--redis-prefix', redisPrefix,
         '--node-id', name,
-        '--node-heartbeat', '500', '--node-lease', '4000',
+        '--node-heartbeat', String(heartbeatMs), '--node-lease', String(leaseMs),
         '--log-level', 'warn',
         ...(options.args ?? []),
       ];
