@@ -15,6 +15,20 @@ describe.skipIf(!hasChromium)('a reset in the middle of a command', { timeout: 1
   const browser = sharedBrowser();
 
   it('re-reads what the live terminal lacks: the rest of the output and the final line', async () => {
+    await resetWhileRunning({ clearFirst: false });
+  });
+
+  it('after Clear, re-reads the running command, and the finished ones it forgot stay gone', async () => {
+    await resetWhileRunning({ clearFirst: true });
+  });
+
+  /**
+   * A command prints 25 lines, sleeps, prints 15 more; the server crashes while the page is away
+   * and the command finishes meanwhile. With `clearFirst`, an earlier command has finished and the
+   * terminal was cleared before (the running command's start line is gone, the finished one is
+   * forgotten).
+   */
+  async function resetWhileRunning({ clearFirst }: { clearFirst: boolean }): Promise<void> {
     await using dir = await tempDir();
     let server = await spawnServer(dir.path);
     const port = server.port;
@@ -30,8 +44,16 @@ describe.skipIf(!hasChromium)('a reset in the middle of a command', { timeout: 1
       const dashboard = new DashboardPage(page);
       await dashboard.open(`http://127.0.0.1:${proxy.port}`, await tokens.issue(Role.dashboard, 'e2e', 3600));
       await dashboard.waitForAgent('alpha');
+      if (clearFirst) {
+        await dashboard.run('echo first-$((20+1))');
+        await dashboard.waitForTerminalText(/first-21[\s\S]*── completed/);
+      }
       await dashboard.run('for i in $(seq 1 40); do echo line-$i; if [ $i = 25 ]; then sleep 4; fi; done');
       await dashboard.waitForTerminalText('line-25');
+      if (clearFirst) {
+        await page.getByRole('button', { name: 'Clear', exact: true }).click();
+        await waitFor('the terminal to be cleared', async () => !(await dashboard.terminalText()).includes('line-25'));
+      }
 
       // The server crashes (a new epoch: no resume is possible) while the page is away, and the
       // command finishes meanwhile; its whole output is in the store.
@@ -54,9 +76,11 @@ describe.skipIf(!hasChromium)('a reset in the middle of a command', { timeout: 1
       const text = await dashboard.waitForTerminalText(/line-40[\s\S]*── completed · exit 0/);
       for (let i = 26; i <= 40; i++) expect(text.match(new RegExp(`line-${i}\\b`, 'g'))).toHaveLength(1);
       expect(text).toContain('reconnected');
+      expect(text.match(/── completed/g)).toHaveLength(1);
+      if (clearFirst) expect(text).not.toMatch(/first-21|line-25\b/);
     } finally {
       await agent.stop();
       await server[Symbol.asyncDispose]();
     }
-  });
+  }
 });

@@ -52,32 +52,7 @@ export function TerminalPanel({ session, agent, color, running }: Props) {
     };
   }, [terminal]);
 
-  // The focused viewer decides the running command's terminal size: a resize here (or typing here)
-  // is sent to its PTY; a viewer in the background leaves it alone and reflows on its own.
   const runningId = running?.commandId ?? null;
-  useEffect(() => {
-    if (runningId === null) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const send = () => {
-      timer = undefined;
-      if (document.visibilityState !== 'visible' || !document.hasFocus()) return;
-      const { cols, rows } = protocolSize(terminal.term.cols, terminal.term.rows);
-      try {
-        session.client.resizeTerminal(runningId, cols, rows);
-      } catch {
-        // Not connected: the next resize (or the next command's request) carries the size.
-      }
-    };
-    const subscription = terminal.term.onResize(() => {
-      clearTimeout(timer);
-      timer = setTimeout(send, RESIZE_SETTLE_MS);
-    });
-    return () => {
-      clearTimeout(timer);
-      subscription.dispose();
-    };
-  }, [session, terminal, runningId]);
-
   // Typing into the running command (shell agents: their commands run in a terminal).
   const canType = runningId !== null && agent.type === 'shell';
   const [typing, setTyping] = useState(false);
@@ -101,14 +76,42 @@ export function TerminalPanel({ session, agent, color, running }: Props) {
         toggle.current?.focus();
       },
     });
-    const { cols, rows } = protocolSize(terminal.term.cols, terminal.term.rows);
-    try {
-      session.client.resizeTerminal(runningId, cols, rows);
-    } catch {
-      // Not connected: typing fails visibly with its first keystroke.
-    }
     return () => terminal.setInput(null);
   }, [session, terminal, typing, runningId]);
+
+  // The one sender of the running command's terminal size (terminal:resize). The focused viewer
+  // decides it: a resize here is sent once the window is still, and the current size when the user
+  // starts typing here; a viewer in the background leaves it alone and reflows on its own.
+  const resizeSettling = useRef(false);
+  useEffect(() => {
+    if (runningId === null) return;
+    const send = () => {
+      resizeSettling.current = false;
+      const { cols, rows } = protocolSize(terminal.term.cols, terminal.term.rows);
+      try {
+        session.client.resizeTerminal(runningId, cols, rows);
+      } catch {
+        // Not connected: the next resize (or the next command's request) carries the size; typing
+        // fails visibly with its first keystroke.
+      }
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settle = () => {
+      resizeSettling.current = true;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (document.visibilityState === 'visible' && document.hasFocus()) send();
+        else resizeSettling.current = false;
+      }, RESIZE_SETTLE_MS);
+    };
+    if (typing) send();
+    else if (resizeSettling.current) settle(); // a resize still settling when typing was switched off
+    const subscription = terminal.term.onResize(settle);
+    return () => {
+      clearTimeout(timer);
+      subscription.dispose();
+    };
+  }, [session, terminal, runningId, typing]);
 
   const copy = async () => {
     const text = terminal.term.getSelection() || terminal.text();

@@ -155,13 +155,17 @@ export class AgentTerminal {
   /**
    * Marks the line where `commandId` starts (call right after writing its start line). When the
    * scrollback limit drops that line, the command's beginning is gone from this terminal and the
-   * view names it, so the user knows where to find the rest.
+   * view names it, so the user knows where to find the rest. `left` is called when the line leaves
+   * the buffer for any reason: trimmed, the terminal cleared, or disposed.
    */
-  markCommandStart(commandId: string): void {
+  markCommandStart(commandId: string, left?: () => void): void {
     // Writes are parsed later: mark once the start line is really in the buffer.
     this.term.write('', () => {
       const marker = this.term.registerMarker(-1);
-      marker.onDispose(() => this.#set({ trimmedCommandId: commandId }));
+      marker.onDispose(() => {
+        this.#set({ trimmedCommandId: commandId });
+        left?.();
+      });
     });
   }
 

@@ -87,4 +87,20 @@ describe('terminal feed', () => {
     expect(out()).toBe('{… 2 output}<2>{… 1 of}{… 3 output}<6>');
     expect(unfilled).toEqual(['3-6']);
   });
+
+  it('forgets a command once nothing queued or on its way still needs it', async () => {
+    const { feed, out, release } = feedWithStore((r) => range(r.from, r.to ?? r.from));
+    feed.chunk(chunk(1));
+    feed.chunk(chunk(1, 'cmd-2'));
+    feed.forget('cmd-2');
+    expect(feed.remembered).toBe(1);
+    feed.gap({ commandId: 'cmd-1', agentId: 'a', from: 2, to: 4 });
+    feed.chunk(chunk(4));
+    feed.chunk(chunk(4)); // a repeat, behind the fill: still known to be written
+    feed.forget('cmd-1');
+    expect(feed.remembered).toBe(1);
+    await release();
+    expect(out()).toBe('<1><1>{… 2 output}<2><3>{… end of}<4>');
+    expect(feed.remembered).toBe(0);
+  });
 });

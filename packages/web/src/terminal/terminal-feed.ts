@@ -52,6 +52,8 @@ export class TerminalFeed {
   readonly #items: Item[] = [];
   /** Highest sequence written, per command. */
   readonly #written = new Map<string, number>();
+  /** Commands to forget once nothing queued or on its way refers to them any more. */
+  readonly #forgetting = new Set<string>();
   #busy = false;
   #disposed = false;
   #idle: (() => void)[] = [];
@@ -92,6 +94,22 @@ export class TerminalFeed {
   idle(): Promise<void> {
     if (!this.#busy && this.#items.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /**
+   * Forgets a command (its highest sequence written) so a long-lived terminal does not remember
+   * every command it ever showed. A chunk still queued or a fill on its way needs what is known, so
+   * this happens once everything pushed so far is written; the caller pushes nothing about the
+   * command afterwards (it would be taken as a command first seen midway, and caught up).
+   */
+  forget(commandId: string): void {
+    this.#forgetting.add(commandId);
+    if (!this.#busy && this.#items.length === 0) this.#forgetNow();
+  }
+
+  /** How many commands the feed remembers (for tests: it must stay bounded). */
+  get remembered(): number {
+    return this.#written.size;
   }
 
   /** True while a fill holds the writes back. */
@@ -142,7 +160,13 @@ export class TerminalFeed {
       });
       return;
     }
+    this.#forgetNow();
     for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  #forgetNow(): void {
+    for (const commandId of this.#forgetting) this.#written.delete(commandId);
+    this.#forgetting.clear();
   }
 
   async #fill(range: MissingRange, why: Why): Promise<void> {
