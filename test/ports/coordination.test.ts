@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Limits } from '@onsembl/protocol';
 import type { AgentRecord, CommandRecord } from '@onsembl/server';
 import { PostgresStore } from '@onsembl/store-postgres';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/postgres.js';
@@ -83,6 +84,86 @@ describe.skipIf(!withPostgres)('Coordination (PostgreSQL)', () => {
     const unfinished = await c.unfinishedCommands(['a1']);
     expect(unfinished.map((x) => [x.id, x.dispatched, x.interruptRequested])).toEqual([['q2', true, 'emergency'], ['q4', false, undefined], ['q1', false, undefined]]);
     expect((await c.cancelQueued('all', { status: 'cancelled', finishedAt: 10 })).map((x) => x.id).sort()).toEqual(['q1', 'q4']);
+    await store.close();
+  });
+
+  it('an approval is stored once with the question event, decided once with the decision event: the first of two nodes wins', async () => {
+    const store = await open();
+    // A second node: its own pool on the same schema.
+    const other = await PostgresStore.open({ url: database.url, schema: `coord_${process.pid}_${schemas}`, maxConnections: 3 });
+    const c = store.coordination;
+    const { generation } = await c.claimAgent(agent('a1'), 'node-a', 1);
+    const fence = { agentId: 'a1', generation };
+    const question = (approvalId: string, requestedAt: number) => ({
+      approvalId, commandId: 'c1', agentId: 'a1', tool: 'Bash', input: { command: 'touch x' }, requestedAt, deadlineAt: requestedAt + 1_000,
+    });
+    const decided = (approvalId: string, decidedBy: string, decision: 'allow' | 'deny') => ({
+      approvalId, commandId: 'c1', agentId: 'a1', tool: 'Bash', decision, reason: 'answered' as const, decidedBy, decidedAt: 50,
+    });
+    const audit = (target: string, actor: string) => ({ at: 1, actor, role: 'dashboard' as const, action: 'approval.test', target });
+    expect(await c.approval('ap-1')).toBeUndefined();
+    expect(await c.commitEvents([
+      { createdAt: 1, text: 'asked 1', fence, approval: { kind: 'ask', question: question('ap-1', 10), audit: audit('ap-1', 'agent') } },
+      { createdAt: 1, text: 'asked 2', fence, approval: { kind: 'ask', question: question('ap-2', 20), audit: audit('ap-2', 'agent') } },
+    ])).toEqual([1, 2]);
+    // Asked again (after a reconnect, on another node): the first question stands, with its deadline.
+    expect(await other.coordination.commitEvents([{ createdAt: 2, text: 'asked 1 again', approval: { kind: 'ask', question: question('ap-1', 30), audit: audit('ap-1', 'agent') } }])).toEqual([undefined]);
+    expect(await c.approval('ap-1')).toEqual({ question: question('ap-1', 10), decided: undefined });
+    expect((await other.coordination.waitingApprovals()).map((q) => q.approvalId)).toEqual(['ap-1', 'ap-2']);
+    // An ask under a fence that no longer holds is dropped with its event.
+    expect(await c.commitEvents([{ createdAt: 2, text: 'stale', fence: { agentId: 'a1', generation: generation - 1 }, approval: { kind: 'ask', question: question('ap-3', 40), audit: audit('ap-3', 'agent') } }])).toEqual([undefined]);
+    expect(await c.approval('ap-3')).toBeUndefined();
+
+    // Two nodes answer at once, ten times over: one decision and one event each time.
+    for (let i = 0; i < 10; i++) {
+      const id = `race-${i}`;
+      await c.commitEvents([{ createdAt: 3, text: `asked ${id}`, approval: { kind: 'ask', question: question(id, 100 + i), audit: audit(id, 'agent') } }]);
+      const [mine, theirs] = await Promise.all([
+        c.commitEvents([{ createdAt: 4, text: `alice ${id}`, approval: { kind: 'decide', decided: decided(id, 'alice', 'allow'), audit: audit(id, 'alice') } }]),
+        other.coordination.commitEvents([{ createdAt: 4, text: `bob ${id}`, approval: { kind: 'decide', decided: decided(id, 'bob', 'deny'), audit: audit(id, 'bob') } }]),
+      ]);
+      const winners = [mine[0], theirs[0]].filter((o) => o !== undefined);
+      expect(winners).toHaveLength(1);
+      const stored = await other.coordination.approval(id);
+      expect(stored?.decided?.decidedBy).toBe(mine[0] === undefined ? 'bob' : 'alice');
+    }
+    // A decision in the same batch as a second one for the same question: only the first holds.
+    expect(await c.commitEvents([
+      { createdAt: 5, text: 'deny ap-2', approval: { kind: 'decide', decided: decided('ap-2', 'onsembl', 'deny'), audit: audit('ap-2', 'onsembl') } },
+      { createdAt: 5, text: 'allow ap-2', approval: { kind: 'decide', decided: decided('ap-2', 'carol', 'allow'), audit: audit('ap-2', 'carol') } },
+      { createdAt: 5, text: 'unknown', approval: { kind: 'decide', decided: decided('ap-9', 'carol', 'allow'), audit: audit('ap-9', 'carol') } },
+    ])).toEqual([expect.any(Number), undefined, undefined]);
+    expect((await c.approval('ap-2'))?.decided).toMatchObject({ decidedBy: 'onsembl', decision: 'deny' });
+    expect((await c.waitingApprovals()).map((q) => q.approvalId)).toEqual(['ap-1']);
+    const texts = (await store.readEvents(0, 100)).map((e) => e.text);
+    expect(texts.filter((t) => t.startsWith('alice') || t.startsWith('bob'))).toHaveLength(10);
+    expect(texts).not.toContain('allow ap-2');
+    // Each write that held is audited with it, and only those.
+    const audited = (await store.listAudit({ action: 'approval.test', limit: 100 })).map((e) => `${e.target} ${e.actor}`);
+    expect(audited.filter((e) => e.startsWith('ap-')).sort()).toEqual(['ap-1 agent', 'ap-2 agent', 'ap-2 onsembl']);
+    expect(audited.filter((e) => e.startsWith('race-'))).toHaveLength(20);
+    await other.close();
+    await store.close();
+  });
+
+  it(`keeps the newest ${Limits.approvalsDecidedKept} decided approvals (and every waiting one)`, async () => {
+    const store = await open();
+    const c = store.coordination;
+    const count = Limits.approvalsDecidedKept + 5;
+    const audit = { at: 1, actor: 'a1', role: 'agent' as const, action: 'approval.test' };
+    const ids = Array.from({ length: count }, (_, i) => `ap-${String(i).padStart(5, '0')}`);
+    const ask = (approvalId: string, i: number) => ({
+      createdAt: 1, text: '', approval: { kind: 'ask' as const, question: { approvalId, commandId: 'c1', agentId: 'a1', tool: 'Bash', input: {}, requestedAt: i, deadlineAt: i + 1 }, audit },
+    });
+    await c.commitEvents([...ids.map(ask), ask('waiting', -1)]);
+    await c.commitEvents(ids.map((approvalId, i) => ({
+      createdAt: 2, text: '', approval: { kind: 'decide' as const, decided: { approvalId, commandId: 'c1', agentId: 'a1', tool: 'Bash', decision: 'deny' as const, reason: 'timeout' as const, decidedBy: 'onsembl', decidedAt: 1_000 + i }, audit },
+    })));
+    expect(await c.approval(ids[0]!)).toBeUndefined();
+    expect(await c.approval(ids[4]!)).toBeUndefined();
+    expect((await c.approval(ids[5]!))?.decided?.decidedAt).toBe(1_005);
+    expect((await c.approval(ids.at(-1)!))?.decided).toBeDefined();
+    expect((await c.waitingApprovals()).map((q) => q.approvalId)).toEqual(['waiting']);
     await store.close();
   });
 

@@ -11,7 +11,7 @@ export type {
   NewEvent, CloseOptions,
 } from './ports/store.js';
 export type { Bus } from './ports/bus.js';
-export type { Coordination, Fence, FencedEvent, UnfinishedCommand, AgentPresence, ClusterHint } from './ports/coordination.js';
+export type { Coordination, Fence, FencedEvent, UnfinishedCommand, AgentPresence, ClusterHint, ApprovalWrite, StoredApproval } from './ports/coordination.js';
 export { SqliteStore } from './adapters/sqlite-store.js';
 export { DataDirInUseError } from './adapters/data-dir-lock.js';
 export { MemoryBus } from './adapters/memory-bus.js';

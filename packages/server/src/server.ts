@@ -10,7 +10,7 @@ import { SqliteStore } from './adapters/sqlite-store.js';
 import { loadKeyring } from './auth/keyring.js';
 import { watchKeyring } from './auth/keyring-watch.js';
 import { TokenService } from './auth/tokens.js';
-import { ApprovalBroker } from './core/approvals.js';
+import { ApprovalBroker, type Approvals } from './core/approvals.js';
 import { AuditLog } from './core/audit-log.js';
 import { LocalBroadcaster } from './core/broadcaster.js';
 import { Retention } from './core/retention.js';
@@ -21,6 +21,7 @@ import { OutputPipeline } from './core/output-pipeline.js';
 import { TracePipeline } from './core/trace-pipeline.js';
 import { Registry } from './core/registry.js';
 import { Scheduler, type SchedulerOptions } from './core/scheduler.js';
+import { startClusterApprovals } from './core/cluster/cluster-approvals.js';
 import { resolveClusterOptions, startClusterCore } from './core/cluster/cluster-core.js';
 import { createRequestHandler } from './http/request-handler.js';
 import { createLogger } from './logging.js';
@@ -111,15 +112,19 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
     counters: metrics,
   };
   // One node on its own (the embedded default), or a node among several on a shared store and bus.
-  const cluster = input.coordination === undefined
+  const coordination = input.coordination === undefined ? undefined : watchStore(input.coordination, health);
+  const clusterOptions = resolveClusterOptions(input.cluster);
+  const cluster = coordination === undefined
     ? undefined
-    : await startClusterCore(store, watchStore(input.coordination, health), bus, schedulerOptions, resolveClusterOptions(input.cluster), logger, metrics);
+    : await startClusterCore(store, coordination, bus, schedulerOptions, clusterOptions, logger, metrics);
   if (cluster && rawStore.positions !== 'store') throw new Error('several nodes need a store that numbers events itself (PostgreSQL)');
   const core = cluster ?? (await startLocalCore(store, bus, schedulerOptions, logger, metrics));
   const { eventLog, broadcaster, registry, scheduler } = core;
 
   const audit = new AuditLog(store, logger);
-  const approvals = new ApprovalBroker(registry, scheduler, broadcaster, audit, logger, { timeoutMs: options.approvalTimeoutMs });
+  const approvals: Approvals = cluster && coordination
+    ? await startClusterApprovals(cluster, coordination, audit, logger, { timeoutMs: options.approvalTimeoutMs, graceMs: clusterOptions.leaseMs })
+    : new ApprovalBroker(registry, scheduler, broadcaster, audit, logger, { timeoutMs: options.approvalTimeoutMs });
   scheduler.onFinished((commandId) => approvals.commandEnded(commandId));
   const retention = new Retention(store, options, logger);
   retention.start();

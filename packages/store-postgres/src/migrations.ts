@@ -116,4 +116,19 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX events_by_command ON events (command_id, sequence) WHERE command_id IS NOT NULL;
   `,
+  // Approval questions of AI runs, answerable on any node: the question as dashboards got it, and its
+  // decision, written with the events announcing them (pg-approvals.ts).
+  `
+  CREATE TABLE approvals (
+    id text COLLATE "C" PRIMARY KEY,
+    agent_id text COLLATE "C" NOT NULL,
+    command_id text COLLATE "C" NOT NULL,
+    requested_at bigint NOT NULL,
+    question text NOT NULL,
+    decided text,
+    decided_at bigint
+  );
+  CREATE INDEX approvals_waiting ON approvals (requested_at) WHERE decided IS NULL;
+  CREATE INDEX approvals_decided ON approvals (decided_at) WHERE decided IS NOT NULL;
+  `,
 ];

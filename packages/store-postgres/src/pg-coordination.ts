@@ -1,6 +1,9 @@
 import type pg from 'pg';
-import type { InterruptReason } from '@onsembl/protocol';
-import type { AgentPresence, AgentRecord, CommandPatch, CommandRecord, Coordination, Fence, FencedEvent, UnfinishedCommand } from '@onsembl/server';
+import type { ApprovalRequestPayload, InterruptReason } from '@onsembl/protocol';
+import type {
+  AgentPresence, AgentRecord, CommandPatch, CommandRecord, Coordination, Fence, FencedEvent, StoredApproval, UnfinishedCommand,
+} from '@onsembl/server';
+import { readApproval, readWaitingApprovals, writeApproval } from './pg-approvals.js';
 import { eventColumns, UNNEST_EVENTS } from './pg-history.js';
 import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues, PATCH_COLUMNS, toAgent, toCommand, type AgentRow, type CommandRow } from './rows.js';
 import { inTransaction } from './transaction.js';
@@ -108,6 +111,7 @@ export class PgCoordination implements Coordination {
    * The fence of each event is checked under a share lock on its agent's row, taken before the
    * counter: a claim (which updates the row) waits for this commit, or this waits for the claim and
    * then sees the new generation. Either way no event of an old owner lands after the new owner's.
+   * An approval event whose question or decision does not hold (pg-approvals.ts) is dropped the same way.
    */
   async commitEvents(events: readonly FencedEvent[]): Promise<Array<number | undefined>> {
     if (events.length === 0) return [];
@@ -120,7 +124,12 @@ export class PgCoordination implements Coordination {
         );
         for (const r of rows) generations.set(r.id, r.generation);
       }
-      const kept = events.filter((e) => !e.fence || generations.get(e.fence.agentId) === e.fence.generation);
+      const fenceHolds = events.filter((e) => !e.fence || generations.get(e.fence.agentId) === e.fence.generation);
+      // Approval rows are locked in id order (no two transactions wait on each other), before the counter.
+      const refused = new Set<FencedEvent>();
+      const approvals = fenceHolds.filter((e) => e.approval).sort((a, b) => (approvalIdOf(a) < approvalIdOf(b) ? -1 : approvalIdOf(a) > approvalIdOf(b) ? 1 : 0));
+      for (const e of approvals) if (e.approval && !(await writeApproval(client, e.approval))) refused.add(e);
+      const kept = fenceHolds.filter((e) => !refused.has(e));
       const offsets = new Map<FencedEvent, number>();
       if (kept.length > 0) {
         const { rows } = await client.query<{ top: number }>('UPDATE event_counter SET top = top + $1 WHERE id = 1 RETURNING top', [kept.length]);
@@ -162,6 +171,14 @@ export class PgCoordination implements Coordination {
     return rows.map((r) => ({ ...toCommand(r), dispatched: r.dispatched, interruptRequested: (r.interrupt_requested ?? undefined) as InterruptReason | undefined }));
   }
 
+  approval(approvalId: string): Promise<StoredApproval | undefined> {
+    return readApproval(this.pool, approvalId);
+  }
+
+  waitingApprovals(): Promise<ApprovalRequestPayload[]> {
+    return readWaitingApprovals(this.pool);
+  }
+
   async dispatchCommand(commandId: string, fence: Fence): Promise<boolean> {
     const result = await this.pool.query(
       `WITH owner AS (SELECT 1 FROM agents WHERE id = $2 AND generation = $3 FOR SHARE)
@@ -192,4 +209,10 @@ export class PgCoordination implements Coordination {
     );
     return rows.map(toCommand);
   }
+}
+
+function approvalIdOf(event: FencedEvent): string {
+  const write = event.approval;
+  if (!write) return '';
+  return write.kind === 'ask' ? write.question.approvalId : write.decided.approvalId;
 }

@@ -19,6 +19,19 @@ export interface RunningCommands {
   runningOn(commandId: string): string | undefined;
 }
 
+/** What sessions use: the broker of one server (below), or of a node among several (core/cluster/cluster-approvals.ts). */
+export interface Approvals {
+  /** The questions waiting now, oldest first (for a dashboard that starts from nothing). */
+  pending(): ApprovalRequestPayload[];
+  /** An agent asks (for the first time, or again after a reconnect). */
+  ask(agentId: string, link: AgentLink, payload: AgentToServerPayloads['approval:request']): void | Promise<void>;
+  /** A dashboard user answers; a question decided already (or unknown) is refused with why. */
+  answer(actor: string, payload: DashboardToServerPayloads['approval:response']): void | Promise<void>;
+  /** A command reached its final state: what it still asked is denied. */
+  commandEnded(commandId: string): void;
+  close(): void;
+}
+
 interface Waiting {
   question: ApprovalRequestPayload;
   timer: NodeJS.Timeout;
@@ -37,7 +50,7 @@ interface Waiting {
  * `Limits.approvalsDecidedKept`) to give a late answer the decision that was made, and to answer an
  * agent that asks again because the decision did not reach it.
  */
-export class ApprovalBroker {
+export class ApprovalBroker implements Approvals {
   private readonly waiting = new Map<string, Waiting>();
   /** Insertion-ordered: the oldest decision is forgotten first. */
   private readonly decided = new Map<string, ApprovalDecidedPayload>();
@@ -104,13 +117,8 @@ export class ApprovalBroker {
       return;
     }
     const decided = this.decided.get(approvalId);
-    if (decided) {
-      const how = decided.reason === 'answered' ? `${decided.decision === 'allow' ? 'allowed' : 'denied'} by ${decided.decidedBy}` : `denied (${decided.reason})`;
-      throw new ProtocolError(ErrorCode.APPROVAL_DECIDED, `Approval ${approvalId} was decided already: ${how}`, {
-        approvalId, decision: decided.decision, decidedBy: decided.decidedBy, reason: decided.reason, decidedAt: decided.decidedAt,
-      });
-    }
-    throw new ProtocolError(ErrorCode.APPROVAL_NOT_FOUND, `Approval ${approvalId} is unknown (or so old it was forgotten)`, { approvalId });
+    if (decided) throw decidedAlready(decided);
+    throw approvalNotFound(approvalId);
   }
 
   /** A command reached its final state: what it still asked is denied. */
@@ -160,7 +168,21 @@ export class ApprovalBroker {
   }
 }
 
-function answerOf(decided: ApprovalDecidedPayload) {
+/** The refusal of an answer to a question decided already: who decided, how and when. */
+export function decidedAlready(decided: ApprovalDecidedPayload): ProtocolError {
+  const { approvalId } = decided;
+  const how = decided.reason === 'answered' ? `${decided.decision === 'allow' ? 'allowed' : 'denied'} by ${decided.decidedBy}` : `denied (${decided.reason})`;
+  return new ProtocolError(ErrorCode.APPROVAL_DECIDED, `Approval ${approvalId} was decided already: ${how}`, {
+    approvalId, decision: decided.decision, decidedBy: decided.decidedBy, reason: decided.reason, decidedAt: decided.decidedAt,
+  });
+}
+
+export function approvalNotFound(approvalId: string): ProtocolError {
+  return new ProtocolError(ErrorCode.APPROVAL_NOT_FOUND, `Approval ${approvalId} is unknown (or so old it was forgotten)`, { approvalId });
+}
+
+/** What the agent is told of a decision (approval:response). */
+export function answerOf(decided: ApprovalDecidedPayload) {
   const { approvalId, commandId, decision, reason, decidedBy, message } = decided;
   return { approvalId, commandId, decision, reason, decidedBy, ...(message === undefined ? {} : { message }) };
 }

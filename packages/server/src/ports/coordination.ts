@@ -1,5 +1,5 @@
-import type { InterruptReason } from '@onsembl/protocol';
-import type { AgentRecord, CommandPatch, CommandRecord, NewEvent } from './store.js';
+import type { ApprovalDecidedPayload, ApprovalRequestPayload, InterruptReason } from '@onsembl/protocol';
+import type { AgentRecord, AuditEntry, CommandPatch, CommandRecord, NewEvent } from './store.js';
 
 /**
  * An owner's right to write for an agent: the generation it got when it claimed the agent. Every
@@ -22,6 +22,26 @@ export interface FencedEvent extends NewEvent {
    * does not own the agent): its owner cannot find it queued before its queued status has an offset.
    */
   create?: CommandRecord | undefined;
+  /** An approval's question or decision, stored with the event announcing it; the event is dropped when it does not hold. */
+  approval?: ApprovalWrite | undefined;
+}
+
+/**
+ * What an approval event writes in its transaction (core/cluster/cluster-approvals.ts). `ask`
+ * stores a new question (dropped when the id is stored already: asked again); `decide` decides it
+ * only while it waits (dropped when another answer came first): the first decision wins across nodes.
+ * The audit entry is stored with it, so each question and decision is audited once, and even when
+ * the node dies right after.
+ */
+export type ApprovalWrite = (
+  | { kind: 'ask'; question: ApprovalRequestPayload }
+  | { kind: 'decide'; decided: ApprovalDecidedPayload }
+) & { audit: AuditEntry };
+
+/** An approval question as every node finds it in the store, with its decision once made. */
+export interface StoredApproval {
+  question: ApprovalRequestPayload;
+  decided: ApprovalDecidedPayload | undefined;
 }
 
 /** A command not yet final, with what only several nodes need to know about it. */
@@ -98,6 +118,10 @@ export interface Coordination {
   cancelQueued(commandIds: readonly string[] | 'all', patch: CommandPatch): Promise<CommandRecord[]>;
   /** Records an interrupt for sent or running commands (the given ones, or all of them); resolves with those it reached. */
   requestInterrupt(commandIds: readonly string[] | 'all', reason: InterruptReason): Promise<CommandRecord[]>;
+  /** An approval question and its decision (the newest decided ones are kept, Limits.approvalsDecidedKept). */
+  approval(approvalId: string): Promise<StoredApproval | undefined>;
+  /** The questions nobody has decided yet, oldest first. */
+  waitingApprovals(): Promise<ApprovalRequestPayload[]>;
 }
 
 /** Bus topic of the hints nodes send each other; each one only hastens what polling the store finds anyway. */

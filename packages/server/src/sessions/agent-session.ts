@@ -146,7 +146,7 @@ export class AgentSession implements AgentLink {
           return;
         }
         try {
-          this.ctx.approvals.ask(this.agentId, this, message.payload);
+          await this.ctx.approvals.ask(this.agentId, this, message.payload);
         } catch (err) {
           if (!(err instanceof ProtocolError)) throw err;
           this.sendText(protocolErrorText(err));

@@ -81,6 +81,6 @@ export async function emergencyStop(
 }
 
 /** Allows or denies a tool an AI CLI asked to run (the broker audits and tells everyone). */
-export function answerApproval(ctx: SessionContext, actor: string, payload: DashboardToServerPayloads['approval:response']): void {
-  ctx.approvals.answer(actor, payload);
+export async function answerApproval(ctx: SessionContext, actor: string, payload: DashboardToServerPayloads['approval:response']): Promise<void> {
+  await ctx.approvals.answer(actor, payload);
 }

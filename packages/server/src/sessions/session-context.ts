@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.js';
-import type { ApprovalBroker } from '../core/approvals.js';
+import type { Approvals } from '../core/approvals.js';
 import type { AuditLog } from '../core/audit-log.js';
 import type { ServerCounters } from '../core/counters.js';
 import type { Broadcaster } from '../core/broadcaster.js';
@@ -23,7 +23,7 @@ export interface SessionContext {
   readonly eventLog: History;
   readonly audit: AuditLog;
   /** Approval questions of AI runs, waiting or recently decided. */
-  readonly approvals: ApprovalBroker;
+  readonly approvals: Approvals;
   /** Whether the store and the bus work (every call to them reports here). */
   readonly health: Health;
   readonly serverVersion: string;

@@ -12,6 +12,7 @@ import { ClusterBroadcaster } from './cluster-broadcaster.js';
 import { ClusterRegistry } from './cluster-registry.js';
 import { ClusterScheduler } from './cluster-scheduler.js';
 import { ClusterView } from './cluster-view.js';
+import type { FeedEvent } from './event-feed.js';
 import { Membership } from './membership.js';
 import { SharedEventLog } from './shared-event-log.js';
 
@@ -52,6 +53,8 @@ export interface ClusterCore {
   broadcaster: ClusterBroadcaster;
   registry: ClusterRegistry;
   scheduler: ClusterScheduler;
+  /** Hands every event this node's feed delivers (in offset order) to `listener` as well (cluster approvals). */
+  onDelivered(listener: (event: FeedEvent) => void): void;
   /** Stops the lease, the hints and the feed (after the scheduler and registry have settled). */
   stop(): Promise<void>;
 }
@@ -78,6 +81,7 @@ export async function startClusterCore(
   const presence = await coordination.listPresence();
   view.load(presence, await coordination.unfinishedCommands(presence.map((p) => p.id)));
 
+  const deliveredListeners: Array<(event: FeedEvent) => void> = [];
   const hint = (h: ClusterHint) => void bus.publish(CLUSTER_TOPIC, JSON.stringify(h)).catch(() => undefined);
   const eventLog: SharedEventLog = new SharedEventLog(
     store, coordination, last,
@@ -87,6 +91,7 @@ export async function startClusterCore(
     (event) => broadcaster.published(event),
     (event) => {
       view.apply(event);
+      for (const listener of deliveredListeners) listener(event);
       broadcaster.deliver(event);
     },
     { gapWaitMs: options.gapWaitMs, checkEveryMs: options.positionCheckMs },
@@ -128,6 +133,7 @@ export async function startClusterCore(
 
   return {
     pipeline, tracePipeline, eventLog, broadcaster, registry, scheduler,
+    onDelivered: (listener) => void deliveredListeners.push(listener),
     async stop() {
       await membership.stop();
       await unsubscribe().catch(() => undefined);

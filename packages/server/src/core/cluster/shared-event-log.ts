@@ -17,6 +17,8 @@ export interface SharedAppend {
    * is taken out of the batch (the rest is retried) and the append rejects (the request is refused).
    */
   create?: CommandRecord | undefined;
+  /** An approval's question or decision, written with the event (dropped, with it, when it does not hold). */
+  approval?: FencedEvent['approval'];
 }
 
 interface Pending {
@@ -100,7 +102,7 @@ export class SharedEventLog implements History {
   /** Commits a message; resolves with its offset, or undefined when its fence no longer held. */
   append(message: ServerToDashboardMessage, options: SharedAppend = {}): Promise<number | undefined> {
     const text = JSON.stringify(message);
-    const event: FencedEvent = { createdAt: Date.now(), text, fence: options.fence, update: options.update, create: options.create };
+    const event: FencedEvent = { createdAt: Date.now(), text, fence: options.fence, update: options.update, create: options.create, approval: options.approval };
     let output: OutputMeta | undefined;
     if (message.type === 'terminal:output') {
       const p = message.payload;
