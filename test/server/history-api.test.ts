@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { connectRawAgent } from '../support/raw-agent.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { openDashboard } from '../support/test-socket.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const api = async (server: TestServer, path: string, token?: string) => {
   const res = await fetch(`${server.httpUrl}${path}`, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
@@ -107,7 +108,11 @@ describe('history REST API', () => {
     await using server = await startTestServer({ outputRetentionMs: 1, auditRetentionMs: 1, eventRetentionMs: 1, purgeIntervalMs: 50 });
     const token = await server.dashboardToken();
     const commandId = await runOne(server, 'echo old', ['gone\n']);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitUntil('the purge removed the output and all but the newest event', async () => {
+      const { chunks } = await json<OutputPageResponse>(server, `/api/commands/${commandId}/output?format=json`, token);
+      const { first, last } = await server.context.store.eventBounds();
+      return chunks.length === 0 && first === last;
+    });
     const output = await json<OutputPageResponse>(server, `/api/commands/${commandId}/output?format=json`, token);
     expect(output.chunks).toEqual([]);
     // The command itself is still known; only its output aged out.

@@ -6,6 +6,7 @@ import { connectRawAgent } from '../support/raw-agent.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startTestServer } from '../support/test-server.js';
 import { openDashboard, TestSocket } from '../support/test-socket.js';
+import { waitUntil } from '../support/wait-until.js';
 
 type Position = { epoch: string; offset: number };
 
@@ -61,7 +62,10 @@ describe('dashboard resume', () => {
       d.send('command:request', { agentId: 's', command: `c${i}`, priority: 'low' });
       await d.waitFor('command:queue', (p) => (p.queue as unknown[]).length >= 1);
     }
-    await new Promise((r) => setTimeout(r, 200)); // the purge keeps only the newest event
+    await waitUntil('the purge kept only the newest event', async () => {
+      const { first, last } = await server.context.store.eventBounds();
+      return first === last;
+    });
     for (const resume of [{ epoch: 'another-epoch', offset: 1 }, { epoch, offset: 1_000_000 }, { epoch, offset: 1 }]) {
       await using socket = await resumeAt(server.wsUrl, token, resume);
       expect((await socket.waitFor('connection:ack')).payload, JSON.stringify(resume)).toMatchObject({ recovered: false, position: { epoch } });
