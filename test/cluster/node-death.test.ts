@@ -8,6 +8,7 @@ import { agentIs, agentStatuses, chunksOf, commandIds, finalStatus, finalStatuse
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { tempDir } from '../support/temp-dir.js';
 import { TEST_SECRET } from '../support/test-server.js';
+import { connectRawAgent } from '../support/raw-agent.js';
 import { openDashboard } from '../support/test-socket.js';
 import { waitUntil } from '../support/wait-until.js';
 import { expectedOutput } from '../chaos/printer.js';
@@ -114,4 +115,89 @@ describe.skipIf(!withEngines)('several nodes: the node that owns an agent is SIG
   it('the agent is back only after the dead node was reaped and its command finished meanwhile: B adopts the finished command; never run twice, the queue in order, all output once', async () => {
     await ownerDies('back only after the dead node was reaped and the command finished meanwhile');
   }, 180_000);
+
+  it('while the owner is dead, an interrupt, a cancel and a request from other nodes wait in the store: the next owner delivers the interrupt, skips the cancelled command, runs the new one', async () => {
+    await using cluster = await startTestCluster({ heartbeatMs: 300, leaseMs: 2_000 });
+    const a = await cluster.start('a');
+    const b = await cluster.start('b');
+    const c = await cluster.start('c');
+    const dashToken = await tokens.issue('dashboard', 'ops');
+    await using onB = await openDashboard(b.wsUrl, dashToken);
+    await using onC = await openDashboard(c.wsUrl, dashToken);
+    const dashboards = [onB, onC];
+    const agentToken = await tokens.issue('agent', 'raw');
+    const first = await connectRawAgent(a.wsUrl, agentToken, 'raw');
+    await waitUntil('both dashboards see the agent online', () => dashboards.every((d) => agentIs(d, 'raw', 'online')));
+    onB.send('command:request', { agentId: 'raw', command: 'long', priority: 'normal', requestId: 'long' });
+    const longId = (await first.waitFor('command:execute')).payload.commandId as string;
+    first.send('command:started', { commandId: longId, pid: 1 });
+    for (let sequence = 1; sequence <= 3; sequence++) first.send('terminal:output', { commandId: longId, sequence, stream: 'stdout', data: `before ${sequence}\n` });
+    onB.send('command:request', { agentId: 'raw', command: 'cancel me', priority: 'normal', requestId: 'doomed' });
+    onB.send('command:request', { agentId: 'raw', command: 'kept', priority: 'normal', requestId: 'kept' });
+    const [doomedId, keptId] = await commandIds(onB, ['doomed', 'kept']);
+    await waitUntil('the dashboards saw the output so far', () => dashboards.every((d) => chunksOf(d, longId).length === 3));
+
+    a.child.kill('SIGKILL');
+    await new Promise((resolve) => a.child.once('exit', resolve));
+    await first.closed;
+    // The owner is gone: C cancels one queued command, interrupts the running one, and asks for one more.
+    onC.send('command:interrupt', { commandId: doomedId, requestId: 'cancel' });
+    for (const d of dashboards) expect((await finalStatus(d, doomedId!)).payload.status).toBe('cancelled');
+    onC.send('command:interrupt', { commandId: longId, requestId: 'interrupt' });
+    onC.send('command:request', { agentId: 'raw', command: 'asked while away', priority: 'normal', requestId: 'late' });
+    const late = await Promise.race([
+      onC.waitFor('command:status', (p) => p.requestId === 'late'),
+      onC.waitFor('error', (p) => p.requestId === 'late'),
+    ]);
+    await waitUntil('the dashboards see the agent offline', () => dashboards.every((d) => agentStatuses(d, 'raw').includes('offline')));
+
+    // The agent comes back on B, still running its command, with one chunk nobody has acknowledged.
+    await using second = await connectRawAgent(b.wsUrl, agentToken, 'raw', [{ commandId: longId, lastSequence: 4, finished: false }]);
+    expect((await second.waitFor('command:interrupt', (p) => p.commandId === longId)).payload.reason).toBe('user');
+    second.send('terminal:output', { commandId: longId, sequence: 3, stream: 'stdout', data: 'before 3\n' });
+    second.send('terminal:output', { commandId: longId, sequence: 4, stream: 'stdout', data: 'while away\n' });
+    second.send('command:exit', { commandId: longId, exitCode: null, signal: 'SIGINT', durationMs: 9, lastSequence: 4, outcome: 'interrupted' });
+    for (const d of dashboards) expect((await finalStatus(d, longId)).payload).toMatchObject({ status: 'cancelled', lastSequence: 4 });
+    const kept = await second.waitFor('command:execute', (p) => p.commandId === keptId);
+    second.send('command:started', { commandId: kept.payload.commandId, pid: 2 });
+    second.send('command:exit', { commandId: keptId, exitCode: 0, signal: null, durationMs: 1, lastSequence: 0, outcome: 'exited' });
+    for (const d of dashboards) expect((await finalStatus(d, keptId!)).payload.status).toBe('completed');
+    if (late.type === 'command:status') {
+      // Accepted while the dead node still looked alive: it runs after the others.
+      const lateId = late.payload.commandId as string;
+      await second.waitFor('command:execute', (p) => p.commandId === lateId);
+      second.send('command:started', { commandId: lateId, pid: 3 });
+      second.send('command:exit', { commandId: lateId, exitCode: 0, signal: null, durationMs: 1, lastSequence: 0, outcome: 'exited' });
+      for (const d of dashboards) expect((await finalStatus(d, lateId)).payload.status).toBe('completed');
+    } else {
+      // Refused once the dead node's agents were declared offline.
+      expect(late.payload.code).toBe('AGENT_OFFLINE');
+    }
+    expect(second.messages.filter((m) => m.type === 'command:execute').map((m) => m.payload.commandId)).not.toContain(doomedId);
+    for (const d of dashboards) {
+      expect(chunksOf(d, longId).map((chunk) => chunk.sequence)).toEqual([1, 2, 3, 4]);
+      for (const id of [longId, doomedId!, keptId!]) expect(finalStatuses(d, id), id).toHaveLength(1);
+    }
+  }, 120_000);
+
+  it('a command adopted past its timeout is interrupted by its new owner when the agent does not stop it itself', async () => {
+    await using cluster = await startTestCluster({ heartbeatMs: 300, leaseMs: 2_000 });
+    const a = await cluster.start('a');
+    const b = await cluster.start('b');
+    await using onB = await openDashboard(b.wsUrl, await tokens.issue('dashboard', 'ops'));
+    const agentToken = await tokens.issue('agent', 'stubborn');
+    const first = await connectRawAgent(a.wsUrl, agentToken, 'stubborn');
+    await waitUntil('B sees the agent online', () => agentIs(onB, 'stubborn', 'online'));
+    onB.send('command:request', { agentId: 'stubborn', command: 'forever', priority: 'normal', timeoutMs: 200, requestId: 'forever' });
+    const commandId = (await first.waitFor('command:execute')).payload.commandId as string;
+    first.send('command:started', { commandId, pid: 1 });
+    await waitUntil('B sees it running', () => onB.messages.some((m) => m.type === 'command:status' && m.payload.commandId === commandId && m.payload.status === 'running'));
+    a.child.kill('SIGKILL');
+    await first.closed;
+    // Back on B, still running it and ignoring its timeout: B's backstop interrupts it.
+    await using second = await connectRawAgent(b.wsUrl, agentToken, 'stubborn', [{ commandId, lastSequence: 0, finished: false }]);
+    expect((await second.waitFor('command:interrupt', (p) => p.commandId === commandId, 30_000)).payload.reason).toBe('timeout');
+    second.send('command:exit', { commandId, exitCode: null, signal: 'SIGINT', durationMs: 9, lastSequence: 0, outcome: 'timeout' });
+    expect((await finalStatus(onB, commandId)).payload.status).toBe('timeout');
+  }, 120_000);
 });

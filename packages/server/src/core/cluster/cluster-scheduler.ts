@@ -4,7 +4,7 @@ import type { ClusterHint, Coordination, UnfinishedCommand } from '../../ports/c
 import type { CommandPatch, CommandRecord, Store } from '../../ports/store.js';
 import { statusPayload } from '../command-status.js';
 import type { OutputPipeline } from '../output-pipeline.js';
-import { Scheduler, type SchedulerOptions, type SchedulerRequest } from '../scheduler.js';
+import { Scheduler, type InFlight, type SchedulerOptions, type SchedulerRequest } from '../scheduler.js';
 import type { TracePipeline } from '../trace-pipeline.js';
 import type { ClusterBroadcaster } from './cluster-broadcaster.js';
 import type { ClusterRegistry, OwnershipListener } from './cluster-registry.js';
@@ -76,7 +76,9 @@ export class ClusterScheduler extends Scheduler implements OwnershipListener {
         const shown = await this.coordination.lastEventSequences(command.id);
         command.lastSequence = shown.output;
         if (shown.trace > 0) command.lastTraceSequence = shown.trace;
-        this.inFlight.set(agentId, { command, interruptRequested: row.interruptRequested, timer: undefined });
+        const flight: InFlight = { command, interruptRequested: row.interruptRequested, timer: undefined };
+        this.inFlight.set(agentId, flight);
+        this.armTimeout(agentId, flight);
         // Reconcile delivers a recorded interrupt to the agent as it comes back.
         if (row.interruptRequested) this.interruptsSent.set(command.id, row.interruptRequested);
         this.registry.setCurrentCommand(agentId, command.id);
@@ -216,6 +218,20 @@ export class ClusterScheduler extends Scheduler implements OwnershipListener {
   override async close(): Promise<void> {
     clearInterval(this.pollTimer);
     await super.close();
+  }
+
+  /**
+   * The backstop the previous owner armed when the adopted command started (for an agent that does
+   * not enforce its timeout itself), for the time the command has left: at once when past it.
+   */
+  private armTimeout(agentId: string, flight: InFlight): void {
+    const { command } = flight;
+    if (command.timeoutMs === undefined || command.startedAt === undefined) return;
+    const left = command.startedAt + command.timeoutMs + this.options.timeoutGraceMs - Date.now();
+    flight.timer = setTimeout(() => {
+      if (this.inFlight.get(agentId) === flight) void this.interrupt(command.id, 'timeout').catch(noop);
+    }, Math.max(0, left));
+    flight.timer.unref();
   }
 
   private cancelPatch(message: string): CommandPatch {
