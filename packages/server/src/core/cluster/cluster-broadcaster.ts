@@ -66,7 +66,7 @@ export class ClusterBroadcaster implements Broadcaster {
   constructor(
     private readonly bus: Bus,
     private readonly log: SharedEventLog,
-    /** The fence under which this node writes for an agent; undefined when it does not own it. */
+    /** The fence under which this node writes for an agent (kept while it still holds the agent's commands); undefined when it does not own it. */
     private readonly fenceOf: (agentId: string) => Fence | undefined,
     private readonly logger: Logger,
     private readonly counters: ServerCounters = noCounters,
@@ -101,6 +101,14 @@ export class ClusterBroadcaster implements Broadcaster {
     const agentId = agentOf(message);
     const offset = await this.log.append(message, { fence: fence ?? (agentId === undefined ? undefined : this.fenceOf(agentId)), update });
     return offset !== undefined;
+  }
+
+  /**
+   * An event no owner makes (a cancel by whichever node won it in the store, an emergency stop):
+   * committed without a fence, whatever this node holds for the agent.
+   */
+  broadcastUnowned(message: ServerToDashboardMessage): void {
+    void this.log.append(message);
   }
 
   /** Stores a new command and commits its queued status in one transaction; rejects when the store failed. */

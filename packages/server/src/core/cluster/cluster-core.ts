@@ -97,9 +97,9 @@ export async function startClusterCore(
     { gapWaitMs: options.gapWaitMs, checkEveryMs: options.positionCheckMs },
     log,
   );
-  const broadcaster: ClusterBroadcaster = new ClusterBroadcaster(bus, eventLog, (agentId): Fence | undefined => registry.fenceOf(agentId), log, counters);
+  const broadcaster: ClusterBroadcaster = new ClusterBroadcaster(bus, eventLog, (agentId): Fence | undefined => registry.fenceOf(agentId) ?? scheduler.heldFence(agentId), log, counters);
   const registry: ClusterRegistry = new ClusterRegistry(store, broadcaster, coordination, options.nodeId, view, hint);
-  const scheduler = new ClusterScheduler(
+  const scheduler: ClusterScheduler = new ClusterScheduler(
     store, registry, broadcaster, pipeline, tracePipeline, { ...schedulerOptions, pollMs: options.pollMs }, log, coordination, view, hint,
   );
   registry.setListener(scheduler);

@@ -125,6 +125,11 @@ export class ClusterRegistry extends Registry {
   claimedElsewhere(agentId: string, generation: number): void {
     const fence = this.fences.get(agentId);
     if (fence && fence.generation >= generation) return;
+    this.fencedOut(agentId);
+  }
+
+  /** The store refused a write under this node's fence: another node holds the agent now (whatever hints said). */
+  fencedOut(agentId: string): void {
     const link = this.agents.get(agentId)?.link;
     this.forget(agentId);
     link?.replace();

@@ -1,6 +1,6 @@
 import { CommandStatus, ErrorCode, ProtocolError, toAgent, toDashboard, type CommandStatusPayload, type InterruptReason, type QueueEntry } from '@onsembl/protocol';
 import type { Logger } from 'pino';
-import type { ClusterHint, Coordination, UnfinishedCommand } from '../../ports/coordination.js';
+import type { ClusterHint, Coordination, Fence, UnfinishedCommand } from '../../ports/coordination.js';
 import type { CommandPatch, CommandRecord, Store } from '../../ports/store.js';
 import { statusPayload } from '../command-status.js';
 import type { OutputPipeline } from '../output-pipeline.js';
@@ -38,6 +38,8 @@ export class ClusterScheduler extends Scheduler implements OwnershipListener {
   private pollTimer: NodeJS.Timeout | undefined;
   /** agentId → the generation its commands in memory were taken under. */
   private readonly generations = new Map<string, number>();
+  /** agentId → the command whose dispatch the store just refused (cancelled meanwhile, or fenced out). */
+  private readonly refused = new Map<string, string>();
 
   constructor(
     store: Store,
@@ -141,7 +143,7 @@ export class ClusterScheduler extends Scheduler implements OwnershipListener {
     }
     const [cancelled] = await this.coordination.cancelQueued([commandId], this.cancelPatch(`cancelled before it ran (${reason})`));
     if (cancelled) {
-      this.broadcaster.broadcast(toDashboard('command:status', statusPayload(cancelled)));
+      this.events.broadcastUnowned(toDashboard('command:status', statusPayload(cancelled)));
       this.hint({ kind: 'queue', agentId: cancelled.agentId });
       return 'cancelled';
     }
@@ -162,7 +164,7 @@ export class ClusterScheduler extends Scheduler implements OwnershipListener {
   override async emergencyStop(): Promise<{ cancelled: string[]; interrupted: string[] }> {
     this.stops++;
     const cancelled = await this.coordination.cancelQueued('all', this.cancelPatch('cancelled by emergency stop'));
-    for (const command of cancelled) this.broadcaster.broadcast(toDashboard('command:status', statusPayload(command)));
+    for (const command of cancelled) this.events.broadcastUnowned(toDashboard('command:status', statusPayload(command)));
     const interrupted = await this.coordination.requestInterrupt('all', 'emergency');
     for (const agentId of new Set(cancelled.map((c) => c.agentId))) this.hint({ kind: 'queue', agentId });
     if (interrupted.length > 0) this.hint({ kind: 'interrupt' });
@@ -185,11 +187,12 @@ export class ClusterScheduler extends Scheduler implements OwnershipListener {
     const command = this.queues.get(agentId)?.shift();
     if (!command) return;
     this.dispatching.add(agentId);
-    const settle = (sent: boolean) => {
+    const settle = (sent: boolean, refused = !sent) => {
       this.dispatching.delete(agentId);
       if (this.cluster.fenceOf(agentId) !== fence) return; // lost the agent meanwhile
       if (!sent || this.inFlight.has(agentId)) {
-        // Cancelled elsewhere, or the store could not say: the store's queue is the truth.
+        // Cancelled elsewhere, or fenced out, or the store could not say: the store's queue is the truth.
+        if (refused) this.refused.set(agentId, command.id);
         void this.refresh([agentId]);
         return;
       }
@@ -199,16 +202,31 @@ export class ClusterScheduler extends Scheduler implements OwnershipListener {
       const current = this.registry.link(agentId);
       if (current) this.sendExecute(current, command);
     };
-    this.coordination.dispatchCommand(command.id, fence).then(settle, () => settle(false));
+    this.coordination.dispatchCommand(command.id, fence).then((sent) => settle(sent), () => settle(false, false));
+  }
+
+  /**
+   * The fence this node's commands for the agent were taken under. It outlives the agent's socket
+   * here (the agent usually comes back, under the same generation) and goes when another node
+   * claims the agent or this node loses its lease. Owner writes go under it and nothing else: a
+   * write made after the socket closed, or by a node that does not know yet that it lost the
+   * agent, is refused by the store instead of landing unfenced.
+   */
+  heldFence(agentId: string): Fence | undefined {
+    const generation = this.generations.get(agentId);
+    return generation === undefined ? undefined : { agentId, generation };
   }
 
   protected override recordStarted(command: CommandRecord, patch: CommandPatch): void {
-    void this.events.commit(toDashboard('command:status', statusPayload(command)), { commandId: command.id, patch });
+    const fence = this.heldFence(command.agentId);
+    if (fence) void this.events.commit(toDashboard('command:status', statusPayload(command)), { commandId: command.id, patch }, fence);
   }
 
   /** The final state and its status in one transaction under the owner's fence. */
   protected override recordFinal(command: CommandRecord, stored: CommandPatch): Promise<boolean> {
-    return this.events.commit(toDashboard('command:status', statusPayload(command)), { commandId: command.id, patch: stored });
+    const fence = this.heldFence(command.agentId);
+    if (!fence) return Promise.resolve(false); // released meanwhile: the new owner finishes it
+    return this.events.commit(toDashboard('command:status', statusPayload(command)), { commandId: command.id, patch: stored }, fence);
   }
 
   override snapshot(): { queues: Array<{ agentId: string; queue: QueueEntry[] }>; running: CommandStatusPayload[] } {
@@ -254,6 +272,15 @@ export class ClusterScheduler extends Scheduler implements OwnershipListener {
       if (!this.cluster.fenceOf(agentId) || this.dispatching.has(agentId) || (this.storing.get(agentId) ?? 0) > 0) continue;
       const flight = this.inFlight.get(agentId);
       const queued = rows.filter((r) => r.agentId === agentId && r.status === CommandStatus.queued && !r.dispatched && r.id !== flight?.command.id);
+      const refused = this.refused.get(agentId);
+      this.refused.delete(agentId);
+      if (refused !== undefined && queued.some((r) => r.id === refused)) {
+        // Refused although still queued and not sent: only the fence failed. Another node claimed
+        // the agent and this one has not heard (a lost hint, a pause): its socket here is stale.
+        this.logger.warn({ agentId, commandId: refused }, 'a dispatch was refused: another node owns this agent now (fenced out)');
+        this.cluster.fencedOut(agentId);
+        continue;
+      }
       const queue = this.queueOf(agentId);
       if (queue.snapshot().map((e) => e.commandId).join(' ') !== queued.map((r) => r.id).join(' ')) {
         for (const old of queue.clear()) this.owner.delete(old.id);

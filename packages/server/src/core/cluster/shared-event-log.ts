@@ -83,7 +83,11 @@ export class SharedEventLog implements History {
       batch.forEach((p, i) => {
         const offset = offsets[i];
         p.resolve(offset);
-        if (offset === undefined) return;
+        if (offset === undefined) {
+          // The fence no longer held: another node claimed the agent since this node did.
+          logger.warn({ type: p.type, fence: p.event.fence }, 'a write was refused: another node owns this agent now (fenced out)');
+          return;
+        }
         const event: FeedEvent = { offset, type: p.type, text: withPosition(p.text, { epoch: store.epoch, offset }), output: p.output };
         onCommitted(event);
         this.feed.push(event);
