@@ -22,7 +22,7 @@ const started = Date.now();
  * @property {Record<number, { ws: Measurement, sio: Measurement }>} relayFanout  the relays' by dashboard count
  * @property {Record<number, ScaleFanout>} scaleFanout  the scale-out fan-out by dashboard count (scale-fanout, read by scale-store)
  */
-/** @typedef {Partial<Record<import('./topology.js').TopologyKind, OnsemblMeasurement>>} ScaleFanout */
+/** @typedef {Partial<Record<import('./topology.js').TopologyKind, OnsemblMeasurement & { loadAverage: number }>>} ScaleFanout */
 
 /**
  * @param {{ quick: boolean, profile: boolean, config: import('./config.js').Config, corpus: import('./corpus.js').Corpus }} options

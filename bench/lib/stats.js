@@ -17,6 +17,11 @@ export function percentile(values, p) {
 export const mean = (values) => (values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length);
 /** @param {readonly number[]} values */
 export const min = (values) => (values.length === 0 ? NaN : Math.min(...values));
+/**
+ * The largest value (NaN for none); a loop, since a spread of 100,000s of samples overflows the stack.
+ * @param {readonly number[]} values
+ */
+export const max = (values) => (values.length === 0 ? NaN : values.reduce((a, b) => (b > a ? b : a), -Infinity));
 /** @param {readonly number[]} values */
 export const sum = (values) => values.reduce((a, b) => a + b, 0);
 

@@ -66,11 +66,12 @@ async function cycles(fleet, total, count, act) {
 
 /**
  * Onsembl: the agent on the topology's agent node; in a cluster the dashboards spread over every
- * node (the agent's too).
+ * node (the agent's too). `warmup` cycles run first and are kept apart (`cold`): the agent's first
+ * connect to a fresh server also pays one-time costs (its first rows, code not yet optimised).
  * @param {Context} ctx
- * @param {Options & { name: string, topology?: import('./topology.js').TopologyKind }} options
+ * @param {Options & { name: string, topology?: import('./topology.js').TopologyKind, warmup?: number }} options
  */
-export async function onsemblStatus(ctx, { dashboards, cycles: count, perProcess, name, topology: kind = 'sqlite' }) {
+export async function onsemblStatus(ctx, { dashboards, cycles: count, perProcess, name, topology: kind = 'sqlite', warmup = 0 }) {
   const host = startChild('agents', { label: 'agent-host' });
   const [topology, fleet] = await Promise.all([
     startTopology(ctx, kind, { name, dashboardsOn: 'all' }),
@@ -81,15 +82,17 @@ export async function onsemblStatus(ctx, { dashboards, cycles: count, perProcess
     await host.ready;
     const [agentToken, dashToken] = await Promise.all([topology.token('agent', AGENT), topology.token('dashboard', 'bench')]);
     await fleet.open({ kind: 'onsembl', urls: topology.dashboardUrls(dashToken) });
-    const cpu = cpuMeter({ ...topology.pids(), agent: [host.pid], clients: fleet.procs.map((p) => p.pid) });
     const rss = nodesWatch(topology.nodes);
+    /** @param {'online' | 'offline'} status */
+    const act = (status) => (status === 'online'
+      ? host.call('connectOne', { url: server.wsUrl, token: agentToken, name: AGENT })
+      : host.call('disconnectOne'));
+    const cold = warmup > 0 ? await cycles(fleet, dashboards, warmup, act) : undefined;
+    const cpu = cpuMeter({ ...topology.pids(), agent: [host.pid], clients: fleet.procs.map((p) => p.pid) });
     const t0 = Date.now();
-    const result = await cycles(fleet, dashboards, count, (status) =>
-      status === 'online'
-        ? host.call('connectOne', { url: server.wsUrl, token: agentToken, name: AGENT })
-        : host.call('disconnectOne'));
+    const result = await cycles(fleet, dashboards, count, act);
     const cores = cpu.stop(Date.now() - t0);
-    return { ...result, server: await server.call('stats'), nodes: await rss.stop(), cores: topology.nodes.length > 1 ? withNodeTotal(cores) : cores };
+    return { ...result, cold, server: await server.call('stats'), nodes: await rss.stop(), cores: topology.nodes.length > 1 ? withNodeTotal(cores) : cores };
   } finally {
     await Promise.all([fleet.stop(), host.stop()]);
     await topology.stop();

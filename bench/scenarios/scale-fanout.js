@@ -7,16 +7,17 @@
 import { skipWithoutEngines } from '../lib/engines.js';
 import { onsemblFanout } from '../lib/fanout-runs.js';
 import { onsemblLatency } from '../lib/latency-runs.js';
-import { COLUMNS_NOTE, memoryNotes, memoryRow } from '../lib/scale-rows.js';
+import { COLUMNS_NOTE, loadNote, memoryRow, withLoad } from '../lib/scale-rows.js';
 import { finish } from '../lib/report.js';
-import { percentile } from '../lib/stats.js';
+import { max, percentile } from '../lib/stats.js';
 
 const MB = 1024 * 1024;
 
 /** @typedef {import('../lib/context.js').Context} Context */
 /** @typedef {import('../lib/topology.js').TopologyKind} TopologyKind */
 /** @typedef {import('../lib/fanout-runs.js').OnsemblMeasurement} OnsemblMeasurement */
-/** @typedef {Awaited<ReturnType<typeof onsemblLatency>>} LatencyMeasurement */
+/** @typedef {Awaited<ReturnType<typeof onsemblLatency>> & { loadAverage: number }} LatencyMeasurement */
+/** @typedef {import('../lib/context.js').ScaleFanout} ScaleFanout */
 
 /**
  * The fan-out to `n` on every configured topology (kept in ctx.scaleFanout for scale-store).
@@ -29,7 +30,7 @@ export async function scaleFanout(ctx, n) {
   for (const kind of topologies) {
     if (measured[kind]) continue;
     ctx.log(`cross-node fan-out to ${n}: ${kind}`);
-    measured[kind] = await onsemblFanout(ctx, { dashboards: n, warmupMs, windowMs, name: `scale-fanout-${n}-${kind}`, topology: kind });
+    measured[kind] = await withLoad(onsemblFanout(ctx, { dashboards: n, warmupMs, windowMs, name: `scale-fanout-${n}-${kind}`, topology: kind }));
   }
   ctx.scaleFanout[n] = measured;
   return measured;
@@ -45,14 +46,14 @@ async function latencies(ctx, n) {
   const measured = {};
   for (const kind of topologies) {
     ctx.log(`cross-node output latency, ${n} dashboards: ${kind}`);
-    measured[kind] = await onsemblLatency(ctx, { dashboards: n, ...latency, name: `scale-latency-${n}-${kind}`, topology: kind });
+    measured[kind] = await withLoad(onsemblLatency(ctx, { dashboards: n, ...latency, name: `scale-latency-${n}-${kind}`, topology: kind }));
   }
   return measured;
 }
 
 /**
  * @param {number} n
- * @param {Partial<Record<TopologyKind, OnsemblMeasurement>>} f
+ * @param {ScaleFanout} f
  */
 function throughputRow(n, f) {
   const gaps = Object.entries(f).filter(([, m]) => m.gaps > 0).map(([kind, m]) => `${kind} ${m.gaps}`);
@@ -69,9 +70,9 @@ function throughputRow(n, f) {
     cores: f.cluster?.cores,
     extra: Object.fromEntries(Object.entries(f).map(([kind, m]) => [kind, {
       mbPerSecondEach: m.mean / MB, minPerDashboard: m.min / MB, framesPerSecond: (m.frames * 1000) / m.ms, gaps: m.gaps,
-      cores: m.cores, nodes: m.nodes, eventsPerSecond: m.store.eventsPerSecond, msPerEvent: m.store.msPerEvent,
+      cores: m.cores, nodes: m.nodes, eventsPerSecond: m.store.eventsPerSecond, msPerEvent: m.store.msPerEvent, loadAverage: m.loadAverage,
     }])),
-    notes: [COLUMNS_NOTE, gaps.length > 0 ? `gap markers (output dropped for slow dashboards; only delivered bytes count): ${gaps.join(', ')}` : '', memoryNotes(f)].filter(Boolean).join('; '),
+    notes: [COLUMNS_NOTE, loadNote(f), gaps.length > 0 ? `gap markers (output dropped for slow dashboards; only delivered bytes count): ${gaps.join(', ')}` : ''].filter(Boolean).join('; '),
   });
 }
 
@@ -102,10 +103,10 @@ function latencyRow(n, l, expected) {
       addedP99: Number(p('cluster', 99)) - Number(p('sqlite', 99)),
       addedP50: Number(p('cluster', 50)) - Number(p('sqlite', 50)),
       ...Object.fromEntries(Object.entries(l).map(([kind, m]) => [kind, {
-        p50: percentile(m.samples, 50), p99: percentile(m.samples, 99), max: Math.max(...m.samples), samples: m.samples.length, cores: m.cores, nodes: m.nodes,
+        p50: percentile(m.samples, 50), p99: percentile(m.samples, 99), max: max(m.samples), samples: m.samples.length, cores: m.cores, nodes: m.nodes, loadAverage: m.loadAverage,
       }])),
     },
-    notes: short.length > 0 ? `lines missing: ${short.join(', ')}` : undefined,
+    notes: [loadNote(l), short.length > 0 ? `lines missing: ${short.join(', ')}` : ''].filter(Boolean).join('; '),
   });
 }
 

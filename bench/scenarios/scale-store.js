@@ -33,6 +33,7 @@ export async function run(ctx) {
       eventRowsPerSecond: m.store.eventsPerSecond,
       eventLogBusyShare: m.store.eventsBusy,
       storeMicrosecondsPerEvent: m.store.msPerEvent * 1000,
+      loadAverage: m.loadAverage,
     }])),
     notes: 'ratio = share of the single SQLite node\'s rate',
   })];
