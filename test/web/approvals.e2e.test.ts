@@ -25,15 +25,21 @@ async function openOn(page: Page, url: string, token: string): Promise<Dashboard
 }
 
 /**
- * Waits until the terminal's screen shows `text`, read from xterm's rendered rows with the line
- * wraps taken out (the terminal beside the run view is narrow; xterm's accessibility tree, which
- * DashboardPage reads, was seen to stop following the screen once the approval card resized it).
+ * Waits until the terminal shows `text` both on its screen (xterm's rendered rows) and in its
+ * accessibility tree (what a screen reader reads), each with the line wraps taken out. The terminal
+ * beside the run view is narrow (44 columns in these tests), so the run's sentences span rows, and
+ * the tree has one line per row: unwrapped, it follows the screen, at most a second behind (xterm
+ * refreshes the tree at most once a second). Read row by row, as DashboardPage reads it, such a
+ * sentence is never found: the likely cause of an earlier note that the tree stopped following the
+ * screen once the approval card resized the terminal.
  */
 function screenShows(page: Page, text: string): Promise<string> {
+  const terminal = page.getByTestId('terminal');
   return waitFor(`the terminal to show ${text}`, async () => {
-    const rows = await page.getByTestId('terminal').locator('.xterm-rows').innerText();
-    const unwrapped = rows.replace(/\n/g, '');
-    return unwrapped.includes(text) ? rows : undefined;
+    const rows = await terminal.locator('.xterm-rows').innerText();
+    const tree = await terminal.locator('.xterm-accessibility-tree').innerText();
+    const shows = (content: string) => content.replace(/\n/g, '').includes(text);
+    return shows(rows) && shows(tree) ? rows : undefined;
   }, LONG);
 }
 
