@@ -13,6 +13,11 @@ export type {
 export type { Bus } from './ports/bus.js';
 export type { Coordination, Fence, FencedEvent, UnfinishedCommand, AgentPresence, ClusterHint, ApprovalWrite, StoredApproval } from './ports/coordination.js';
 export { SqliteStore } from './adapters/sqlite-store.js';
+// Row mapping shared by the SQL stores (this package's SQLite one and @onsembl/store-postgres).
+export {
+  agentFromRow, commandFromRow, chunkFromRow, traceFromRow, usageSumsFromRow, COMMAND_PATCH_COLUMNS,
+  type AgentRow, type CommandRow, type OutputRow, type TraceRow, type UsageSumsRow,
+} from './adapters/store-rows.js';
 export { DataDirInUseError } from './adapters/data-dir-lock.js';
 export { MemoryBus } from './adapters/memory-bus.js';
 export type { TlsOptions } from './tls.js';

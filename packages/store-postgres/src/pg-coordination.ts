@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { ApprovalRequestPayload, InterruptReason } from '@onsembl/protocol';
-import type {
-  AgentPresence, AgentRecord, CommandPatch, CommandRecord, Coordination, Fence, FencedEvent, StoredApproval, UnfinishedCommand,
+import {
+  agentFromRow, commandFromRow, COMMAND_PATCH_COLUMNS, type AgentPresence, type AgentRecord, type AgentRow, type CommandPatch,
+  type CommandRecord, type CommandRow, type Coordination, type Fence, type FencedEvent, type StoredApproval, type UnfinishedCommand,
 } from '@onsembl/server';
 import { readApproval, readWaitingApprovals, writeApproval } from './pg-approvals.js';
 import { eventColumns, UNNEST_EVENTS } from './pg-history.js';
-import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues, PATCH_COLUMNS, toAgent, toCommand, type AgentRow, type CommandRow } from './rows.js';
+import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues } from './rows.js';
 import { inTransaction } from './transaction.js';
 
 /** The database's clock in ms: leases are compared on one clock, whatever the nodes' clocks say. */
@@ -17,7 +18,7 @@ const QUEUE_ORDER = `CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 
 function setClause(patch: CommandPatch, firstParam: number): { sql: string; values: unknown[] } {
   const keys = (Object.keys(patch) as Array<keyof CommandPatch>).filter((k) => patch[k] !== undefined);
   return {
-    sql: keys.map((k, i) => `${PATCH_COLUMNS[k]} = $${firstParam + i}`).join(', '),
+    sql: keys.map((k, i) => `${COMMAND_PATCH_COLUMNS[k]} = $${firstParam + i}`).join(', '),
     values: keys.map((k) => patch[k]),
   };
 }
@@ -60,7 +61,7 @@ export class PgCoordination implements Coordination {
       'SELECT * FROM agents ORDER BY name, id',
     );
     return rows.map((r) => ({
-      ...toAgent(r), generation: r.generation, connectedAt: r.connected_at ?? undefined,
+      ...agentFromRow(r), generation: r.generation, connectedAt: r.connected_at ?? undefined,
       ownerNode: r.connected_at === null ? undefined : (r.owner_node ?? undefined),
     }));
   }
@@ -168,7 +169,7 @@ export class PgCoordination implements Coordination {
        WHERE agent_id = ANY($1::text[]) AND status IN ('queued', 'running') ORDER BY ${QUEUE_ORDER}`,
       [agentIds],
     );
-    return rows.map((r) => ({ ...toCommand(r), dispatched: r.dispatched, interruptRequested: (r.interrupt_requested ?? undefined) as InterruptReason | undefined }));
+    return rows.map((r) => ({ ...commandFromRow(r), dispatched: r.dispatched, interruptRequested: (r.interrupt_requested ?? undefined) as InterruptReason | undefined }));
   }
 
   approval(approvalId: string): Promise<StoredApproval | undefined> {
@@ -197,7 +198,7 @@ export class PgCoordination implements Coordination {
        RETURNING ${COMMAND_COLUMNS}`,
       [commandIds === 'all' ? null : commandIds, ...set.values],
     );
-    return rows.map(toCommand);
+    return rows.map(commandFromRow);
   }
 
   async requestInterrupt(commandIds: readonly string[] | 'all', reason: InterruptReason): Promise<CommandRecord[]> {
@@ -207,7 +208,7 @@ export class PgCoordination implements Coordination {
        RETURNING ${COMMAND_COLUMNS}`,
       [commandIds === 'all' ? null : commandIds, reason],
     );
-    return rows.map(toCommand);
+    return rows.map(commandFromRow);
   }
 }
 

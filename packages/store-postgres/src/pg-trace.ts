@@ -1,31 +1,13 @@
 import type pg from 'pg';
-import type { TraceRecord, UsageFilter, UsageSummary, UsageSums } from '@onsembl/server';
+import { traceFromRow, usageSumsFromRow, type TraceRecord, type TraceRow, type UsageFilter, type UsageSummary, type UsageSumsRow } from '@onsembl/server';
 import { inTransaction } from './transaction.js';
 
 const DAY_MS = 86_400_000;
-
-interface SumsRow {
-  commands: number; input_tokens: number | null; output_tokens: number | null; cache_read_tokens: number | null;
-  cache_write_tokens: number | null; cost_usd: number | null; estimated_cost_usd: number | null; unpriced: number | null;
-}
 
 const SUMS = `COUNT(*)::bigint AS commands, SUM(input_tokens)::bigint AS input_tokens, SUM(output_tokens)::bigint AS output_tokens,
   SUM(cache_read_tokens)::bigint AS cache_read_tokens, SUM(cache_write_tokens)::bigint AS cache_write_tokens,
   SUM(cost_usd) AS cost_usd, SUM(cost_usd) FILTER (WHERE cost_source = 'estimated') AS estimated_cost_usd,
   COUNT(*) FILTER (WHERE cost_usd IS NULL)::bigint AS unpriced`;
-
-function toSums(row: SumsRow | undefined): UsageSums {
-  return {
-    commands: row?.commands ?? 0,
-    inputTokens: row?.input_tokens ?? 0,
-    outputTokens: row?.output_tokens ?? 0,
-    cacheReadTokens: row?.cache_read_tokens ?? 0,
-    cacheWriteTokens: row?.cache_write_tokens ?? 0,
-    costUsd: row?.cost_usd ?? 0,
-    estimatedCostUsd: row?.estimated_cost_usd ?? 0,
-    unpricedCommands: row?.unpriced ?? 0,
-  };
-}
 
 /** The trace records of AI runs, and the usage totals they leave on commands (PostgreSQL store). */
 export class PgTrace {
@@ -61,12 +43,12 @@ export class PgTrace {
   }
 
   async read(commandId: string, afterSequence: number, limit: number): Promise<TraceRecord[]> {
-    const { rows } = await this.pool.query<{ command_id: string; sequence: number; kind: string; event: string; created_at: number }>(
+    const { rows } = await this.pool.query<TraceRow>(
       `SELECT command_id, sequence, kind, event, created_at FROM trace
        WHERE command_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3`,
       [commandId, afterSequence, limit],
     );
-    return rows.map((r) => ({ commandId: r.command_id, sequence: r.sequence, kind: r.kind, event: r.event, createdAt: r.created_at }));
+    return rows.map(traceFromRow);
   }
 
   async last(commandId: string): Promise<number> {
@@ -83,15 +65,15 @@ export class PgTrace {
     if (filter.until !== undefined) where.push(`queued_at <= ${param(filter.until)}`);
     const from = `FROM commands WHERE ${where.join(' AND ')}`;
     const [total, byAgent, byDay] = await Promise.all([
-      this.pool.query<SumsRow>(`SELECT ${SUMS} ${from}`, params),
-      this.pool.query<SumsRow & { agent_id: string }>(`SELECT agent_id, ${SUMS} ${from} GROUP BY agent_id ORDER BY agent_id`, params),
-      this.pool.query<SumsRow & { day_start: number }>(
+      this.pool.query<UsageSumsRow>(`SELECT ${SUMS} ${from}`, params),
+      this.pool.query<UsageSumsRow & { agent_id: string }>(`SELECT agent_id, ${SUMS} ${from} GROUP BY agent_id ORDER BY agent_id`, params),
+      this.pool.query<UsageSumsRow & { day_start: number }>(
         `SELECT (queued_at / ${DAY_MS}) * ${DAY_MS} AS day_start, ${SUMS} ${from} GROUP BY day_start ORDER BY day_start`, params),
     ]);
     return {
-      total: toSums(total.rows[0]),
-      byAgent: byAgent.rows.map((r) => ({ agentId: r.agent_id, ...toSums(r) })),
-      byDay: byDay.rows.map((r) => ({ dayStart: r.day_start, ...toSums(r) })),
+      total: usageSumsFromRow(total.rows[0]),
+      byAgent: byAgent.rows.map((r) => ({ agentId: r.agent_id, ...usageSumsFromRow(r) })),
+      byDay: byDay.rows.map((r) => ({ dayStart: r.day_start, ...usageSumsFromRow(r) })),
     };
   }
 }

@@ -1,13 +1,15 @@
 import pg from 'pg';
-import type {
-  AgentRecord, AuditEntry, AuditFilter, CloseOptions, CommandFilter, CommandPatch, CommandRecord, NewEvent, PurgeCounts,
-  ReadEvent, RetentionCutoffs, Store, StoredEvent, StoredOutputChunk, TraceRecord, UsageFilter, UsageSummary,
+import {
+  agentFromRow, chunkFromRow, commandFromRow, COMMAND_PATCH_COLUMNS, type AgentRecord, type AgentRow, type AuditEntry, type AuditFilter,
+  type CloseOptions, type CommandFilter, type CommandPatch, type CommandRecord, type CommandRow, type NewEvent, type OutputRow,
+  type PurgeCounts, type ReadEvent, type RetentionCutoffs, type Store, type StoredEvent, type StoredOutputChunk, type TraceRecord,
+  type UsageFilter, type UsageSummary,
 } from '@onsembl/server';
 import { migrate } from './migrate.js';
 import { PgCoordination } from './pg-coordination.js';
 import { PgHistory } from './pg-history.js';
 import { PgTrace } from './pg-trace.js';
-import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues, PATCH_COLUMNS, searchQuery, toAgent, toChunk, toCommand, type AgentRow, type CommandRow, type OutputRow } from './rows.js';
+import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues, searchQuery } from './rows.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -106,7 +108,7 @@ export class PostgresStore implements Store {
 
   async listAgents(): Promise<AgentRecord[]> {
     const { rows } = await this.pool.query<AgentRow>('SELECT * FROM agents ORDER BY name, id');
-    return rows.map(toAgent);
+    return rows.map(agentFromRow);
   }
 
   async createCommand(c: CommandRecord): Promise<void> {
@@ -116,13 +118,13 @@ export class PostgresStore implements Store {
   async updateCommand(id: string, patch: CommandPatch): Promise<void> {
     const keys = (Object.keys(patch) as Array<keyof CommandPatch>).filter((k) => patch[k] !== undefined);
     if (keys.length === 0) return;
-    const sets = keys.map((k, i) => `${PATCH_COLUMNS[k]} = $${i + 2}`).join(', ');
+    const sets = keys.map((k, i) => `${COMMAND_PATCH_COLUMNS[k]} = $${i + 2}`).join(', ');
     await this.pool.query(`UPDATE commands SET ${sets} WHERE id = $1`, [id, ...keys.map((k) => patch[k])]);
   }
 
   async getCommand(id: string): Promise<CommandRecord | undefined> {
     const { rows } = await this.pool.query<CommandRow>(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE id = $1`, [id]);
-    return rows[0] && toCommand(rows[0]);
+    return rows[0] && commandFromRow(rows[0]);
   }
 
   async listCommands(filter: CommandFilter): Promise<CommandRecord[]> {
@@ -151,14 +153,14 @@ export class PostgresStore implements Store {
        ORDER BY queued_at DESC, id DESC LIMIT ${limit}`,
       params,
     );
-    return rows.map(toCommand);
+    return rows.map(commandFromRow);
   }
 
   async listUnfinishedCommands(): Promise<CommandRecord[]> {
     const { rows } = await this.pool.query<CommandRow>(
       `SELECT ${COMMAND_COLUMNS} FROM commands WHERE status IN ('queued', 'running') ORDER BY queued_at, inserted`,
     );
-    return rows.map(toCommand);
+    return rows.map(commandFromRow);
   }
 
   async appendOutput(chunks: readonly StoredOutputChunk[]): Promise<void> {
@@ -179,7 +181,7 @@ export class PostgresStore implements Store {
        WHERE command_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3`,
       [commandId, afterSequence, limit],
     );
-    return rows.map(toChunk);
+    return rows.map(chunkFromRow);
   }
 
   async lastOutputSequence(commandId: string): Promise<number> {

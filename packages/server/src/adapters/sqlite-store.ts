@@ -1,64 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { CommandStatus, AgentType, OutputStream, Priority } from '@onsembl/protocol';
 import type {
-  AgentRecord, AuditEntry, CloseOptions, AuditFilter, CommandFilter, CommandPatch, CommandRecord, CommandUsage, StoredOutputChunk, PurgeCounts,
+  AgentRecord, AuditEntry, CloseOptions, AuditFilter, CommandFilter, CommandPatch, CommandRecord, StoredOutputChunk, PurgeCounts,
   NewEvent, ReadEvent, RetentionCutoffs, Store, StoredEvent, TraceRecord, UsageFilter, UsageSummary,
 } from '../ports/store.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import { SqliteTrace } from './sqlite-trace.js';
-
-interface CommandRow {
-  id: string; agent_id: string; command: string; priority: string; status: string; requested_by: string;
-  timeout_ms: number | null; queued_at: number; started_at: number | null; finished_at: number | null;
-  exit_code: number | null; signal: string | null; duration_ms: number | null; message: string | null;
-  last_sequence: number; last_trace_sequence: number; max_tokens: number | null; max_cost_usd: number | null;
-  new_session: number | null; resume_session_id: string | null; session_id: string | null; stop_reason: string | null;
-  input_tokens: number | null; output_tokens: number | null; cache_read_tokens: number | null;
-  cache_write_tokens: number | null; cost_usd: number | null; cost_source: string | null; usage_model: string | null;
-}
-
-/** CommandPatch field → column. */
-const PATCH_COLUMNS: Record<keyof CommandPatch, string> = {
-  priority: 'priority', status: 'status', timeoutMs: 'timeout_ms', startedAt: 'started_at',
-  finishedAt: 'finished_at', exitCode: 'exit_code', signal: 'signal', durationMs: 'duration_ms',
-  message: 'message', lastSequence: 'last_sequence', lastTraceSequence: 'last_trace_sequence',
-  maxTokens: 'max_tokens', maxCostUsd: 'max_cost_usd', newSession: 'new_session',
-  resumeSessionId: 'resume_session_id', sessionId: 'session_id', stopReason: 'stop_reason',
-};
-
-function usageOf(row: CommandRow): CommandUsage | undefined {
-  if (row.input_tokens === null) return undefined;
-  const usage: CommandUsage = {
-    inputTokens: row.input_tokens, outputTokens: row.output_tokens ?? 0, cacheReadTokens: row.cache_read_tokens ?? 0,
-    cacheWriteTokens: row.cache_write_tokens ?? 0, costUsd: row.cost_usd,
-    costSource: (row.cost_source ?? 'reported') as CommandUsage['costSource'],
-  };
-  if (row.usage_model !== null) usage.model = row.usage_model;
-  return usage;
-}
-
-function toCommand(row: CommandRow): CommandRecord {
-  const command: CommandRecord = {
-    id: row.id, agentId: row.agent_id, command: row.command, priority: row.priority as Priority,
-    status: row.status as CommandStatus, requestedBy: row.requested_by, timeoutMs: row.timeout_ms ?? undefined,
-    queuedAt: row.queued_at, startedAt: row.started_at ?? undefined, finishedAt: row.finished_at ?? undefined,
-    exitCode: row.exit_code, signal: row.signal, durationMs: row.duration_ms ?? undefined,
-    message: row.message ?? undefined, lastSequence: row.last_sequence,
-  };
-  // The fields of AI runs appear only when set, so a shell command reads back as it was written.
-  if (row.last_trace_sequence > 0) command.lastTraceSequence = row.last_trace_sequence;
-  if (row.max_tokens !== null) command.maxTokens = row.max_tokens;
-  if (row.max_cost_usd !== null) command.maxCostUsd = row.max_cost_usd;
-  if (row.new_session !== null) command.newSession = row.new_session === 1;
-  if (row.resume_session_id !== null) command.resumeSessionId = row.resume_session_id;
-  if (row.session_id !== null) command.sessionId = row.session_id;
-  if (row.stop_reason !== null) command.stopReason = row.stop_reason as NonNullable<CommandRecord['stopReason']>;
-  const usage = usageOf(row);
-  if (usage) command.usage = usage;
-  return command;
-}
+import {
+  agentFromRow, chunkFromRow, commandFromRow, COMMAND_PATCH_COLUMNS, type AgentRow, type CommandRow, type OutputRow,
+} from './store-rows.js';
 
 /** A field value as SQLite binds it (booleans as 0/1, absent as NULL). */
 function bindable(value: unknown): unknown {
@@ -155,25 +106,12 @@ export class SqliteStore implements Store {
   }
 
   async listAgents(): Promise<AgentRecord[]> {
-    const rows = this.statements.listAgents.all() as Array<{
-      id: string; name: string; type: string; hostname: string | null; version: string | null; last_seen_at: number;
-      session_id: string | null; cwd: string | null; model: string | null;
-    }>;
-    return rows.map((r) => {
-      const agent: AgentRecord = {
-        id: r.id, name: r.name, type: r.type as AgentType, hostname: r.hostname ?? undefined,
-        version: r.version ?? undefined, lastSeenAt: r.last_seen_at,
-      };
-      if (r.session_id !== null) agent.sessionId = r.session_id;
-      if (r.cwd !== null) agent.cwd = r.cwd;
-      if (r.model !== null) agent.model = r.model;
-      return agent;
-    });
+    return (this.statements.listAgents.all() as AgentRow[]).map(agentFromRow);
   }
 
   async createCommand(c: CommandRecord): Promise<void> {
     const params: Record<string, unknown> = { id: c.id, agentId: c.agentId, command: c.command, queuedAt: c.queuedAt, requestedBy: c.requestedBy };
-    for (const key of Object.keys(PATCH_COLUMNS) as Array<keyof CommandPatch>) params[key] = bindable(c[key]);
+    for (const key of Object.keys(COMMAND_PATCH_COLUMNS) as Array<keyof CommandPatch>) params[key] = bindable(c[key]);
     params.lastTraceSequence = c.lastTraceSequence ?? 0;
     this.statements.createCommand.run(params);
   }
@@ -184,7 +122,7 @@ export class SqliteStore implements Store {
     const cacheKey = keys.join(',');
     let statement = this.patchStatements.get(cacheKey);
     if (!statement) {
-      const sets = keys.map((k) => `${PATCH_COLUMNS[k]} = @${k}`).join(', ');
+      const sets = keys.map((k) => `${COMMAND_PATCH_COLUMNS[k]} = @${k}`).join(', ');
       statement = this.db.prepare(`UPDATE commands SET ${sets} WHERE id = @id`);
       this.patchStatements.set(cacheKey, statement);
     }
@@ -195,7 +133,7 @@ export class SqliteStore implements Store {
 
   async getCommand(id: string): Promise<CommandRecord | undefined> {
     const row = this.statements.getCommand.get(id) as CommandRow | undefined;
-    return row && toCommand(row);
+    return row && commandFromRow(row);
   }
 
   async listCommands(filter: CommandFilter): Promise<CommandRecord[]> {
@@ -225,12 +163,12 @@ export class SqliteStore implements Store {
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
     const sql = `SELECT c.* FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY c.queued_at DESC, c.id DESC LIMIT ${limit}`;
-    return (this.db.prepare(sql).all(...params) as CommandRow[]).map(toCommand);
+    return (this.db.prepare(sql).all(...params) as CommandRow[]).map(commandFromRow);
   }
 
   async listUnfinishedCommands(): Promise<CommandRecord[]> {
     const rows = this.statements.unfinished.all() as CommandRow[];
-    return rows.map(toCommand);
+    return rows.map(commandFromRow);
   }
 
   async appendOutput(chunks: readonly StoredOutputChunk[]): Promise<void> {
@@ -238,12 +176,7 @@ export class SqliteStore implements Store {
   }
 
   async readOutput(commandId: string, afterSequence: number, limit = 10_000): Promise<StoredOutputChunk[]> {
-    const rows = this.statements.readOutput.all(commandId, afterSequence, limit) as Array<{
-      command_id: string; sequence: number; stream: string; data: string; created_at: number;
-    }>;
-    return rows.map((r) => ({
-      commandId: r.command_id, sequence: r.sequence, stream: r.stream as OutputStream, data: r.data, createdAt: r.created_at,
-    }));
+    return (this.statements.readOutput.all(commandId, afterSequence, limit) as OutputRow[]).map(chunkFromRow);
   }
 
   async lastOutputSequence(commandId: string): Promise<number> {

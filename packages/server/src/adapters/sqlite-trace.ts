@@ -1,30 +1,13 @@
 import type Database from 'better-sqlite3';
-import type { TraceRecord, UsageFilter, UsageSummary, UsageSums } from '../ports/store.js';
+import type { TraceRecord, UsageFilter, UsageSummary } from '../ports/store.js';
+import { traceFromRow, usageSumsFromRow, type TraceRow, type UsageSumsRow } from './store-rows.js';
 
 const DAY_MS = 86_400_000;
-
-interface SumsRow {
-  commands: number; input_tokens: number | null; output_tokens: number | null; cache_read_tokens: number | null;
-  cache_write_tokens: number | null; cost_usd: number | null; estimated_cost_usd: number | null; unpriced: number | null;
-}
 
 const SUMS = `COUNT(*) AS commands, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
   SUM(cache_read_tokens) AS cache_read_tokens, SUM(cache_write_tokens) AS cache_write_tokens,
   SUM(cost_usd) AS cost_usd, SUM(CASE WHEN cost_source = 'estimated' THEN cost_usd END) AS estimated_cost_usd,
   SUM(cost_usd IS NULL) AS unpriced`;
-
-function toSums(row: SumsRow | undefined): UsageSums {
-  return {
-    commands: row?.commands ?? 0,
-    inputTokens: row?.input_tokens ?? 0,
-    outputTokens: row?.output_tokens ?? 0,
-    cacheReadTokens: row?.cache_read_tokens ?? 0,
-    cacheWriteTokens: row?.cache_write_tokens ?? 0,
-    costUsd: row?.cost_usd ?? 0,
-    estimatedCostUsd: row?.estimated_cost_usd ?? 0,
-    unpricedCommands: row?.unpriced ?? 0,
-  };
-}
 
 /** The trace records of AI runs, and the usage totals they leave on commands (SQLite store). */
 export class SqliteTrace {
@@ -55,10 +38,7 @@ export class SqliteTrace {
   }
 
   read(commandId: string, afterSequence: number, limit: number): TraceRecord[] {
-    const rows = this.selectTrace.all(commandId, afterSequence, limit) as Array<{
-      command_id: string; sequence: number; kind: string; event: string; created_at: number;
-    }>;
-    return rows.map((r) => ({ commandId: r.command_id, sequence: r.sequence, kind: r.kind, event: r.event, createdAt: r.created_at }));
+    return (this.selectTrace.all(commandId, afterSequence, limit) as TraceRow[]).map(traceFromRow);
   }
 
   last(commandId: string): number {
@@ -72,15 +52,15 @@ export class SqliteTrace {
     if (filter.since !== undefined) { where.push('queued_at >= ?'); params.push(filter.since); }
     if (filter.until !== undefined) { where.push('queued_at <= ?'); params.push(filter.until); }
     const from = `FROM commands WHERE ${where.join(' AND ')}`;
-    const total = this.db.prepare(`SELECT ${SUMS} ${from}`).get(...params) as SumsRow;
+    const total = this.db.prepare(`SELECT ${SUMS} ${from}`).get(...params) as UsageSumsRow;
     const byAgent = this.db.prepare(`SELECT agent_id, ${SUMS} ${from} GROUP BY agent_id ORDER BY agent_id`)
-      .all(...params) as Array<SumsRow & { agent_id: string }>;
+      .all(...params) as Array<UsageSumsRow & { agent_id: string }>;
     const byDay = this.db.prepare(`SELECT (queued_at / ${DAY_MS}) * ${DAY_MS} AS day_start, ${SUMS} ${from}
-      GROUP BY day_start ORDER BY day_start`).all(...params) as Array<SumsRow & { day_start: number }>;
+      GROUP BY day_start ORDER BY day_start`).all(...params) as Array<UsageSumsRow & { day_start: number }>;
     return {
-      total: toSums(total),
-      byAgent: byAgent.map((r) => ({ agentId: r.agent_id, ...toSums(r) })),
-      byDay: byDay.map((r) => ({ dayStart: r.day_start, ...toSums(r) })),
+      total: usageSumsFromRow(total),
+      byAgent: byAgent.map((r) => ({ agentId: r.agent_id, ...usageSumsFromRow(r) })),
+      byDay: byDay.map((r) => ({ dayStart: r.day_start, ...usageSumsFromRow(r) })),
     };
   }
 }
