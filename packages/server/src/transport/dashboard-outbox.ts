@@ -4,30 +4,12 @@ import { toDashboard } from '@onsembl/protocol';
 import type { OutputMeta } from '../core/broadcaster.js';
 import { noCounters, SocketRole, typeOfText, type ServerCounters } from '../core/counters.js';
 import { textFrame } from './frame-options.js';
-import { isFramed, joinedRun, payloadOf, sharedMessage, type SharedMessage } from './shared-message.js';
+import { OutboxBacklog, type BacklogLimits, type OutputGap } from './outbox-backlog.js';
+import { isFramed, payloadOf, sharedMessage, type SharedMessage } from './shared-message.js';
 import { cancelFlush, scheduleFlush, type Flushable } from './turn.js';
 
-interface Item {
-  message: SharedMessage;
-  output: OutputMeta | undefined;
-}
-
-/** Holes (dropped output) tolerated in a queue before it is compacted. */
-const COMPACT_MIN_HOLES = 1024;
-
-export interface OutboxOptions {
-  /**
-   * Output bytes kept for a dashboard whose socket is backed up, before the oldest chunks are
-   * dropped (spec: "Maximum buffer size: 100KB").
-   */
-  maxPendingOutputBytes: number;
-  /**
-   * Output bytes that may arrive within one event-loop turn for a dashboard that is keeping up,
-   * before the oldest are dropped anyway: the bound on a burst (see `push`).
-   */
-  maxBurstOutputBytes: number;
-  /** Everything pending (output and control) past which the dashboard is hopeless and is closed. */
-  maxPendingBytes: number;
+/** The backlog's limits (see BacklogLimits; past `maxPendingBytes` the dashboard is closed), and the socket's. */
+export interface OutboxOptions extends BacklogLimits {
   /** Bytes handed to the socket but not yet written, past which we stop handing more. */
   socketHighWaterBytes: number;
   onOverflow: () => void;
@@ -36,33 +18,26 @@ export interface OutboxOptions {
 }
 
 /**
- * The send side of one dashboard socket. Messages wait here, not in the kernel, so that when the
- * dashboard is slow the oldest output can be dropped (and the dashboard told, with output:gap) while
- * other dashboards and the agent carry on. Writes are corked per event-loop turn: one syscall for
- * many messages.
+ * The send side of one dashboard socket. Messages wait here (in its OutboxBacklog), not in the
+ * kernel, so that when the dashboard is slow the oldest output can be dropped (and the dashboard
+ * told, with output:gap) while other dashboards and the agent carry on. This class decides when the
+ * socket is backed up and writes; the backlog decides what is dropped and where the gaps go.
+ * Writes are corked per event-loop turn: one syscall for many messages.
  */
 export class DashboardOutbox implements Flushable {
-  private queue: Array<Item | undefined> = [];
-  private head = 0;
-  /** Dropped slots (undefined) between head and the end of the queue. */
-  private holes = 0;
-  /** Index from which dropOldestOutput looks for output to drop. */
-  private scanFrom = 0;
-  private pendingOutputBytes = 0;
-  private pendingBytes = 0;
+  private readonly backlog: OutboxBacklog;
   private waitingForDrain = false;
   /** Messages handed to ws for deflating and not yet written by it (see `write`). */
   private deflating = 0;
   private drainWaiters: Array<() => void> = [];
   private closed = false;
-  /** commandId → the first dropped sequence and the agent, until the gap marker is sent. */
-  private readonly gaps = new Map<string, { agentId: string; from: number; next: number }>();
   private readonly socket: Socket | undefined;
   private readonly counters: ServerCounters;
 
   constructor(private readonly ws: WebSocket, private readonly options: OutboxOptions) {
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
     this.counters = options.counters ?? noCounters;
+    this.backlog = new OutboxBacklog(options);
   }
 
   /** A message for this dashboard alone (a reply, a replayed event). */
@@ -79,19 +54,8 @@ export class DashboardOutbox implements Flushable {
 
   private enqueue(message: SharedMessage, output: OutputMeta | undefined): void {
     if (this.closed) return;
-    const bytes = message.bytes.length;
-    this.queue.push({ message, output });
-    this.pendingBytes += bytes;
-    if (output) {
-      this.pendingOutputBytes += bytes;
-      // Only a dashboard whose socket is backed up is slow. One that is keeping up can still be
-      // handed a burst within one turn (a turn takes in up to its budget of agent output, see
-      // turn.ts), which the flush at the end of the turn writes out; dropping it at 100 KB lost
-      // output for dashboards that were reading (gap markers at fan-out to one).
-      const limit = this.waitingForDrain ? this.options.maxPendingOutputBytes : this.options.maxBurstOutputBytes;
-      if (this.pendingOutputBytes > limit) this.dropOldestOutput(limit);
-    }
-    if (this.pendingBytes > this.options.maxPendingBytes) {
+    this.countDropped(this.backlog.add(message, output, this.waitingForDrain));
+    if (this.backlog.overflowing) {
       this.close();
       this.options.onOverflow();
       return;
@@ -99,43 +63,8 @@ export class DashboardOutbox implements Flushable {
     if (!this.waitingForDrain) scheduleFlush(this);
   }
 
-  /**
-   * Drops the oldest output until what is pending fits. Dropped slots become holes; `scanFrom`
-   * remembers where the last drop stopped (nothing droppable lies before it), and holes are
-   * compacted away once they outnumber the live items. Without both, a dashboard stalled for an
-   * hour while an agent floods would make every push rescan millions of holes and keep them all.
-   */
-  private dropOldestOutput(limit: number): void {
-    let i = Math.max(this.head, this.scanFrom);
-    const holesBefore = this.holes;
-    for (; i < this.queue.length && this.pendingOutputBytes > limit; i++) {
-      const item = this.queue[i];
-      if (!item?.output) continue;
-      this.queue[i] = undefined;
-      this.holes++;
-      this.pendingOutputBytes -= item.message.bytes.length;
-      this.pendingBytes -= item.message.bytes.length;
-      const { commandId, agentId, sequence } = item.output;
-      const gap = this.gaps.get(commandId);
-      if (gap) gap.next = Math.max(gap.next, sequence + 1);
-      else this.gaps.set(commandId, { agentId, from: sequence, next: sequence + 1 });
-    }
-    this.scanFrom = i;
-    this.counters.outputDropped(this.holes - holesBefore);
-    if (this.holes > COMPACT_MIN_HOLES && this.holes * 2 > this.queue.length - this.head) this.compact();
-  }
-
-  private compact(): void {
-    const live: Item[] = [];
-    for (let i = this.head; i < this.queue.length; i++) {
-      const item = this.queue[i];
-      if (item) live.push(item);
-    }
-    this.queue = live;
-    this.head = 0;
-    this.holes = 0;
-    // Only control messages can precede the first output item now: rescanning them is cheap.
-    this.scanFrom = 0;
+  private countDropped(chunks: number): void {
+    if (chunks > 0) this.counters.outputDropped(chunks);
   }
 
   /**
@@ -151,7 +80,7 @@ export class DashboardOutbox implements Flushable {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > this.options.socketHighWaterBytes) {
       this.waitForDrain();
-      this.dropOldestOutput(this.options.maxPendingOutputBytes);
+      this.countDropped(this.backlog.trimToSendBuffer());
       return;
     }
     if (!this.writeJoined()) this.writeEach();
@@ -160,19 +89,13 @@ export class DashboardOutbox implements Flushable {
     else this.resolveDrainWaiters();
   }
 
-  /**
-   * The common case: nothing dropped, nothing private, just this turn's broadcasts, written as the
-   * one Buffer every such dashboard shares.
-   */
+  /** The common case: this turn's broadcasts and nothing else, written as the one Buffer every such dashboard shares. */
   private writeJoined(): boolean {
-    if (!this.socket || this.holes > 0 || this.gaps.size > 0 || this.deflating > 0) return false;
-    const bytes = joinedRun(this.queue, this.head);
+    if (!this.socket || this.deflating > 0) return false;
+    const bytes = this.backlog.takeJoinedRun();
     if (!bytes) return false;
     this.socket.write(bytes);
     this.counters.bytesSent(SocketRole.dashboard, bytes.length);
-    this.emptyQueue();
-    this.pendingBytes = 0;
-    this.pendingOutputBytes = 0;
     return true;
   }
 
@@ -180,38 +103,17 @@ export class DashboardOutbox implements Flushable {
     this.socket?.cork();
     let written = 0;
     try {
-      while (this.head < this.queue.length) {
-        const item = this.queue[this.head];
-        this.queue[this.head++] = undefined;
-        if (!item) {
-          this.holes--;
-          continue;
-        }
-        this.pendingBytes -= item.message.bytes.length;
-        if (item.output) {
-          this.pendingOutputBytes -= item.message.bytes.length;
-          this.sendGapBefore(item.output);
-        } else if (this.gaps.size > 0) {
-          // A status (say, the command's final one) must not overtake the news of what was dropped.
-          this.sendAllGaps();
-        }
-        this.write(item.message);
-        written += item.message.bytes.length;
-      }
-      this.emptyQueue();
-      // Output dropped with nothing of that command left to send: say so now.
-      this.sendAllGaps();
+      this.backlog.drain(
+        (message) => {
+          this.write(message);
+          written += message.bytes.length;
+        },
+        (gap) => this.sendGap(gap),
+      );
     } finally {
       this.socket?.uncork();
       this.counters.bytesSent(SocketRole.dashboard, written);
     }
-  }
-
-  private emptyQueue(): void {
-    this.queue = [];
-    this.head = 0;
-    this.holes = 0;
-    this.scanFrom = 0;
   }
 
   /**
@@ -235,23 +137,8 @@ export class DashboardOutbox implements Flushable {
     this.ws.send(payload, options, () => this.deflating--);
   }
 
-  private sendGapBefore(output: OutputMeta): void {
-    const gap = this.gaps.get(output.commandId);
-    if (!gap) return;
-    this.gaps.delete(output.commandId);
-    this.sendGap(output.commandId, { ...gap, next: output.sequence });
-  }
-
-  private sendAllGaps(): void {
-    for (const [commandId, gap] of this.gaps) this.sendGap(commandId, gap);
-    this.gaps.clear();
-  }
-
-  private sendGap(commandId: string, gap: { agentId: string; from: number; next: number }): void {
-    const marker = toDashboard('output:gap', {
-      commandId, agentId: gap.agentId, fromSequence: gap.from, nextSequence: gap.next,
-    });
-    const text = JSON.stringify(marker);
+  private sendGap(gap: OutputGap): void {
+    const text = JSON.stringify(toDashboard('output:gap', gap));
     this.ws.send(text, textFrame(0));
     this.counters.gapSent();
     this.counters.sent(SocketRole.dashboard, 'output:gap');
@@ -277,7 +164,7 @@ export class DashboardOutbox implements Flushable {
 
   /** Bytes waiting in this outbox (not yet handed to the socket). */
   get queuedBytes(): number {
-    return this.pendingBytes;
+    return this.backlog.pendingBytes;
   }
 
   /**
@@ -301,8 +188,7 @@ export class DashboardOutbox implements Flushable {
   close(): void {
     this.resolveDrainWaiters();
     this.closed = true;
-    this.emptyQueue();
-    this.gaps.clear();
+    this.backlog.clear();
     cancelFlush(this);
   }
 }
