@@ -120,6 +120,9 @@ export async function startClusterCore(
   /** Agents declared lost with a node (a dead one, or this one's previous process): dashboards see them go. */
   const announceOffline = (fences: Fence[]) => {
     for (const fence of fences) {
+      // This node may have claimed the agent between the reap and now (its socket came here): a
+      // newer fence is this node's to keep, with the commands it adopted under it.
+      if ((registry.fenceOf(fence.agentId)?.generation ?? 0) > fence.generation) continue;
       scheduler.released(fence.agentId);
       const known = view.info(fence.agentId);
       if (!known) continue;
