@@ -231,7 +231,8 @@ describe.skipIf(!withEngines)('several nodes: approvals', () => {
   }, 180_000);
 
   it('the agent\'s node is killed and the agent never comes back: another node denies the question once its deadline and the node\'s lease are past', async () => {
-    await using cluster = await startTestCluster();
+    const LEASE_MS = 4_000;
+    await using cluster = await startTestCluster({ leaseMs: LEASE_MS });
     const args = ['--approval-timeout', '1000'];
     const [a, b, c] = [await cluster.start('a', { args }), await cluster.start('b', { args }), await cluster.start('c', { args })];
     const token = await tokens.issue('dashboard', 'gina');
@@ -245,8 +246,8 @@ describe.skipIf(!withEngines)('several nodes: approvals', () => {
     for (const d of [onB, onC]) {
       const decided = await d.waitFor('approval:decided', (p) => p.approvalId === 'ap-orphan', 30_000);
       expect(decided.payload).toMatchObject({ decision: 'deny', reason: 'timeout', decidedBy: 'onsembl' });
-      // Not before the lease of the dead node (4 s in these clusters) ran out past the deadline.
-      expect(decided.payload.decidedAt as number).toBeGreaterThanOrEqual((asked.payload.deadlineAt as number) + 4_000);
+      // The nodes that do not hold the agent wait the lease past the deadline (its node may only be slow).
+      expect(decided.payload.decidedAt as number).toBeGreaterThanOrEqual((asked.payload.deadlineAt as number) + LEASE_MS);
     }
     await expect.poll(() => audit(c, token, 'approval.denied', 'ap-orphan')).toHaveLength(1);
     for (const d of [onB, onC]) expect(ofApproval(d, 'approval:decided', 'ap-orphan')).toHaveLength(1);
