@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasChromium, sharedBrowser } from './fixtures/browser.js';
+import { hasChromium, sharedBrowser, TestBrowser } from './fixtures/browser.js';
 import { DashboardPage } from './fixtures/dashboard-page.js';
 import { startStack } from './fixtures/stack.js';
 
@@ -38,7 +38,11 @@ describe.skipIf(!hasChromium)('reconnecting', { timeout: 180_000 }, () => {
 
   it('after 5 failed attempts offers Retry now and keeps trying; the browser coming back online connects at once', async () => {
     await using stack = await startStack(['alpha']);
-    await using page = await browser().page();
+    // A browser of its own: the test takes control of the page's clock, and a clock belongs to the
+    // whole browser context. It runs on real time until paused.
+    await using own = await TestBrowser.launch();
+    await using page = await own.page();
+    await page.clock.install();
     const dashboard = new DashboardPage(page);
     await dashboard.open(stack.server.httpUrl, stack.token);
     await dashboard.waitForAgent('alpha');
@@ -54,22 +58,20 @@ describe.skipIf(!hasChromium)('reconnecting', { timeout: 180_000 }, () => {
     await page.getByTestId('retry-countdown').waitFor();
     await dashboard.screenshot('still-trying-desktop');
 
-    // The network is back: the page hears `online` and tries at once, before its scheduled retry.
+    // From here the page's clock stands still, so its scheduled retry (16 s ± 20 % after the fifth
+    // failure, still pending: the countdown shows) cannot fire, and a connection can only come from
+    // the page hearing `online` and trying at once.
+    await page.clock.pauseAt(await page.evaluate(() => Date.now() + 1_000));
+    await page.getByTestId('retry-countdown').waitFor();
     await stack.server.restart(port);
-    const scheduledAt = await page.evaluate(() => {
-      const text = document.querySelector('[data-testid="retry-countdown"]')?.textContent ?? '';
-      const seconds = Number(/retry in (\d+) s/.exec(text)?.[1]);
-      window.dispatchEvent(new Event('online'));
-      return Date.now() + (seconds - 1) * 1000;
-    });
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
     await dashboard.waitForConnection('CONNECTED');
-    const connectedAt = await page.evaluate(() => Date.now());
-    expect(connectedAt).toBeLessThan(scheduledAt);
+    await page.clock.resume();
     await dashboard.waitForAgent('alpha', 'online');
     await expect(sameDocument(dashboard)).resolves.toBe(true);
   });
 
-  it('recovers from a 40 s server outage by itself, without a click', async () => {
+  it('recovers from a long server outage (6 failed attempts, the next one 30 s away) by itself, without a click', async () => {
     await using stack = await startStack(['alpha']);
     await using page = await browser().page();
     const dashboard = new DashboardPage(page);
@@ -81,7 +83,9 @@ describe.skipIf(!hasChromium)('reconnecting', { timeout: 180_000 }, () => {
 
     const port = await stack.server.kill();
     await dashboard.waitForConnection('RECONNECTING');
-    await new Promise((resolve) => setTimeout(resolve, 40_000));
+    // Immediate retry, then 1, 2, 4, 8, 16 s (±20 %): the sixth failure comes after about 31 s, and
+    // from there the attempts are 30 s apart, the longest step.
+    await page.getByTestId('connection-detail').filter({ hasText: '6 attempts failed; still trying' }).waitFor({ timeout: 60_000 });
     expect(await dashboard.connectionState()).toBe('RECONNECTING');
     await stack.server.restart(port);
     // The next scheduled attempt is at most 30 s + 20 % away; no input of any kind reaches the page.
