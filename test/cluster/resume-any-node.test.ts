@@ -97,10 +97,11 @@ describe.skipIf(!withEngines)('several nodes: resume on any node', () => {
     await using cluster = await startTestCluster();
     const [a, b] = [await cluster.start('a'), await cluster.start('b')];
     const token = await tokens.issue('dashboard', 'ops');
-    await using _agent = await connectRawAgent(a.wsUrl, await tokens.issue('agent', 'agent-s'), 'agent s');
     const onA = await openDashboard(a.wsUrl, token);
-    await waitUntil('node A shows agent-s online', () => seesOnline(onA, 'agent-s'));
-    const head = (await onA.waitFor('connection:ack')).payload.position as Position;
+    await using _agent = await connectRawAgent(a.wsUrl, await tokens.issue('agent', 'agent-s'), 'agent s');
+    // Committed and delivered with a position: the store holds it.
+    await onA.waitFor('agent:status', (p) => (p.agent as { id: string }).id === 'agent-s');
+    const head = lastPosition(onA);
     await onA[Symbol.asyncDispose]();
     const stored = await storedHistory(cluster.databaseUrl);
 
@@ -114,12 +115,16 @@ describe.skipIf(!withEngines)('several nodes: resume on any node', () => {
       const ack = await onB.waitFor('connection:ack');
       expect(ack.payload.recovered, what).toBe(recovered);
       if (recovered) {
-        // It has the state already: none is sent again.
+        // It has the state already: none is sent again; what follows is every event after its
+        // position, then live ones (here a request of its own).
+        onB.send('command:request', { agentId: 'agent-s', command: 'after resume', priority: 'normal', requestId: 'after' });
+        await onB.waitFor('command:status', (p) => p.requestId === 'after');
+        expect(receivedHistory(onB.messages)[0]!.offset, what).toBe(head.offset + 1);
         expect(onB.messages.filter((m) => m.type === 'agent:list'), what).toEqual([]);
       } else {
         // Told to start over, with the whole current picture from node B.
         const list = await onB.waitFor('agent:list');
-        expect((list.payload.agents as Array<{ id: string; status: string }>).find((x) => x.id === 'agent-s')?.status, what).toBe('online');
+        expect(['online', 'busy'], what).toContain((list.payload.agents as Array<{ id: string; status: string }>).find((x) => x.id === 'agent-s')?.status);
       }
     }
   }, 60_000);
