@@ -15,8 +15,8 @@ export type { Coordination, Fence, FencedEvent, UnfinishedCommand, AgentPresence
 export { SqliteStore } from './adapters/sqlite-store.js';
 // Row mapping shared by the SQL stores (this package's SQLite one and @onsembl/store-postgres).
 export {
-  agentFromRow, commandFromRow, chunkFromRow, traceFromRow, usageSumsFromRow, COMMAND_PATCH_COLUMNS,
-  type AgentRow, type CommandRow, type OutputRow, type TraceRow, type UsageSumsRow,
+  agentFromRow, commandFromRow, chunkFromRow, traceFromRow, usageSumsFromRow, eventFromRow, auditFromRow, COMMAND_PATCH_COLUMNS,
+  type AgentRow, type CommandRow, type OutputRow, type TraceRow, type UsageSumsRow, type EventRow, type AuditRow,
 } from './adapters/store-rows.js';
 export { DataDirInUseError } from './adapters/data-dir-lock.js';
 export { MemoryBus } from './adapters/memory-bus.js';

@@ -1,18 +1,9 @@
 import type pg from 'pg';
-import type { OutputStream } from '@onsembl/protocol';
-import type { AuditEntry, AuditFilter, NewEvent, PurgeCounts, ReadEvent, RetentionCutoffs, StoredEvent } from '@onsembl/server';
+import {
+  auditFromRow, eventFromRow, type AuditEntry, type AuditFilter, type AuditRow, type EventRow, type NewEvent, type PurgeCounts,
+  type ReadEvent, type RetentionCutoffs, type StoredEvent,
+} from '@onsembl/server';
 import { inTransaction } from './transaction.js';
-
-interface EventRow {
-  event_offset: number; created_at: number; text: string; command_id: string | null; agent_id: string | null;
-  sequence: number | null; timestamp: number | null; trace: boolean | null; data: string | null; stream: string | null;
-  trace_event: string | null;
-}
-
-interface AuditRow {
-  id: number; at: number; actor: string; role: string; action: string;
-  target: string | null; detail: Record<string, unknown> | null; remote: string | null;
-}
 
 /** Column arrays of a batch of events, for one INSERT … SELECT FROM unnest(…). */
 export function eventColumns(events: ReadonlyArray<NewEvent>): unknown[] {
@@ -77,20 +68,7 @@ export class PgHistory {
        WHERE e.event_offset > $1 ORDER BY e.event_offset LIMIT $2`,
       [afterOffset, limit],
     );
-    return rows.map((r) => {
-      const event: ReadEvent = { offset: r.event_offset, createdAt: r.created_at, text: r.text };
-      if (r.command_id !== null) {
-        const ref = { commandId: r.command_id, agentId: r.agent_id ?? '', sequence: r.sequence ?? 0, timestamp: r.timestamp ?? r.created_at };
-        if (r.trace) {
-          event.trace = ref;
-          if (r.trace_event !== null) event.traceEvent = r.trace_event;
-        } else {
-          event.output = ref;
-          if (r.data !== null) event.chunk = { data: r.data, stream: (r.stream ?? 'stdout') as OutputStream };
-        }
-      }
-      return event;
-    });
+    return rows.map(eventFromRow);
   }
 
   /** `last` is the counter: every offset up to it is committed (the counter moves only in committed transactions). */
@@ -127,10 +105,7 @@ export class PgHistory {
       `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`,
       params,
     );
-    return rows.map((r) => ({
-      id: r.id, at: r.at, actor: r.actor, role: r.role as AuditEntry['role'], action: r.action,
-      target: r.target ?? undefined, detail: r.detail ?? undefined, remote: r.remote ?? undefined,
-    }));
+    return rows.map(auditFromRow);
   }
 
   /** Oldest first, `limit` rows of each kind, in one transaction; the newest event always stays. */

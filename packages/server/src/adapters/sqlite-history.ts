@@ -1,11 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { OutputStream } from '@onsembl/protocol';
 import type { AuditEntry, NewEvent, AuditFilter, PurgeCounts, ReadEvent, RetentionCutoffs, StoredEvent } from '../ports/store.js';
-
-interface AuditRow {
-  id: number; at: number; actor: string; role: string; action: string;
-  target: string | null; detail: string | null; remote: string | null;
-}
+import { auditFromRow, eventFromRow, type AuditRow, type EventRow } from './store-rows.js';
 
 /** The event log, audit log and retention of the SQLite store (kept apart from commands and output). */
 export class SqliteHistory {
@@ -22,8 +17,8 @@ export class SqliteHistory {
     this.insertEvent = db.prepare(`INSERT INTO events (offset, created_at, text, command_id, agent_id, sequence, timestamp, trace)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     // A reference row points at an output chunk, or with trace = 1 at a trace record.
-    this.selectEvents = db.prepare(`SELECT e.offset, e.created_at, e.text, e.command_id, e.agent_id, e.sequence, e.timestamp,
-        e.trace, o.data, o.stream, t.event
+    this.selectEvents = db.prepare(`SELECT e.offset AS event_offset, e.created_at, e.text, e.command_id, e.agent_id, e.sequence,
+        e.timestamp, e.trace, o.data, o.stream, t.event AS trace_event
       FROM events e
       LEFT JOIN output o ON e.command_id IS NOT NULL AND e.trace IS NULL AND o.command_id = e.command_id AND o.sequence = e.sequence
       LEFT JOIN trace t ON e.trace = 1 AND t.command_id = e.command_id AND t.sequence = e.sequence
@@ -82,25 +77,7 @@ export class SqliteHistory {
   }
 
   readEvents(afterOffset: number, limit: number): ReadEvent[] {
-    const rows = this.selectEvents.all(afterOffset, limit) as Array<{
-      offset: number; created_at: number; text: string; command_id: string | null; agent_id: string | null;
-      sequence: number | null; timestamp: number | null; trace: number | null; data: string | null; stream: string | null;
-      event: string | null;
-    }>;
-    return rows.map((r) => {
-      const event: ReadEvent = { offset: r.offset, createdAt: r.created_at, text: r.text };
-      if (r.command_id !== null) {
-        const reference = { commandId: r.command_id, agentId: r.agent_id ?? '', sequence: r.sequence ?? 0, timestamp: r.timestamp ?? r.created_at };
-        if (r.trace === 1) {
-          event.trace = reference;
-          if (r.event !== null) event.traceEvent = r.event;
-        } else {
-          event.output = reference;
-          if (r.data !== null) event.chunk = { data: r.data, stream: (r.stream ?? 'stdout') as OutputStream };
-        }
-      }
-      return event;
-    });
+    return (this.selectEvents.all(afterOffset, limit) as EventRow[]).map(eventFromRow);
   }
 
   eventBounds(): { first: number; last: number } {
@@ -124,11 +101,7 @@ export class SqliteHistory {
     const rows = this.db.prepare(
       `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`,
     ).all(...params) as AuditRow[];
-    return rows.map((r) => ({
-      id: r.id, at: r.at, actor: r.actor, role: r.role as AuditEntry['role'], action: r.action,
-      target: r.target ?? undefined, detail: r.detail === null ? undefined : (JSON.parse(r.detail) as Record<string, unknown>),
-      remote: r.remote ?? undefined,
-    }));
+    return rows.map(auditFromRow);
   }
 
   purge(cutoffs: RetentionCutoffs, limit: number): PurgeCounts {

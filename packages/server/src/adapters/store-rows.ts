@@ -1,10 +1,12 @@
 import type { AgentType, CommandStatus, OutputStream, Priority } from '@onsembl/protocol';
-import type { AgentRecord, CommandPatch, CommandRecord, CommandUsage, StoredOutputChunk, TraceRecord, UsageSums } from '../ports/store.js';
+import type {
+  AgentRecord, AuditEntry, CommandPatch, CommandRecord, CommandUsage, ReadEvent, StoredOutputChunk, TraceRecord, UsageSums,
+} from '../ports/store.js';
 
 /**
  * The rows of the SQL stores (SQLite here, PostgreSQL in @onsembl/store-postgres) and the records
- * they read back as. Both schemas have the same tables and columns; only how a boolean comes back
- * differs, so each mapping lives here once and core never sees a row.
+ * they read back as. Both schemas have the same tables and columns; only how a boolean or a JSON
+ * column comes back differs, so each mapping lives here once and core never sees a row.
  */
 
 export interface AgentRow {
@@ -106,5 +108,44 @@ export function usageSumsFromRow(row: UsageSumsRow | undefined): UsageSums {
     costUsd: row?.cost_usd ?? 0,
     estimatedCostUsd: row?.estimated_cost_usd ?? 0,
     unpricedCommands: row?.unpriced ?? 0,
+  };
+}
+
+/** An event of the log, joined with the output chunk or trace record it refers to. */
+export interface EventRow {
+  event_offset: number; created_at: number; text: string; command_id: string | null; agent_id: string | null;
+  sequence: number | null; timestamp: number | null;
+  /** Set for a reference to a trace record (1 in SQLite, true in PostgreSQL), else a reference to output. */
+  trace: number | boolean | null;
+  data: string | null; stream: string | null; trace_event: string | null;
+}
+
+export interface AuditRow {
+  id: number; at: number; actor: string; role: string; action: string; target: string | null;
+  /** JSON text in SQLite, jsonb (already parsed) in PostgreSQL. */
+  detail: string | Record<string, unknown> | null;
+  remote: string | null;
+}
+
+export function eventFromRow(r: EventRow): ReadEvent {
+  const event: ReadEvent = { offset: r.event_offset, createdAt: r.created_at, text: r.text };
+  if (r.command_id !== null) {
+    const reference = { commandId: r.command_id, agentId: r.agent_id ?? '', sequence: r.sequence ?? 0, timestamp: r.timestamp ?? r.created_at };
+    if (r.trace === true || r.trace === 1) {
+      event.trace = reference;
+      if (r.trace_event !== null) event.traceEvent = r.trace_event;
+    } else {
+      event.output = reference;
+      if (r.data !== null) event.chunk = { data: r.data, stream: (r.stream ?? 'stdout') as OutputStream };
+    }
+  }
+  return event;
+}
+
+export function auditFromRow(r: AuditRow): AuditEntry & { id: number } {
+  const detail = typeof r.detail === 'string' ? (JSON.parse(r.detail) as Record<string, unknown>) : r.detail;
+  return {
+    id: r.id, at: r.at, actor: r.actor, role: r.role as AuditEntry['role'], action: r.action,
+    target: r.target ?? undefined, detail: detail ?? undefined, remote: r.remote ?? undefined,
   };
 }
