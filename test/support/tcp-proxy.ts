@@ -19,6 +19,13 @@ export interface TcpProxy extends AsyncDisposable {
    * a half-dead link); new connections work normally. Returns how many were stalled.
    */
   stall(): number;
+  /**
+   * Once: on the first connection that sends `armedBy` and later `on` (say an insert, then its
+   * COMMIT), the request is delivered but its reply is lost and the connection cut, as when the
+   * link dies between the two; the far side did the work and the client cannot know. Resolves
+   * when that happened.
+   */
+  loseReply(options: { armedBy: string; on: string }): Promise<void>;
   /** How many connections are open through the proxy now. */
   readonly connections: number;
 }
@@ -28,6 +35,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   const pairs = new Set<[Socket, Socket]>();
   const stalled = new WeakSet<Socket>();
   let blocked: { silent: boolean } | undefined;
+  let loser: { armedBy: Buffer; on: Buffer; armed: WeakSet<Socket>; losing: WeakSet<Socket>; fired: () => void } | undefined;
   const held = new Set<Socket>();
   const server: Server = createServer((client) => {
     if (blocked) {
@@ -50,6 +58,18 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     const forward = (from: Socket, to: Socket) => {
       from.on('data', (d: Buffer) => {
         if (blocked || stalled.has(from)) return;
+        if (loser && from === client) {
+          if (loser.armed.has(client) && d.includes(loser.on)) loser.losing.add(upstream);
+          else if (d.includes(loser.armedBy)) loser.armed.add(client);
+        }
+        if (loser?.losing.has(from)) {
+          // The reply to the request: dropped, and the link cut.
+          const done = loser.fired;
+          loser = undefined;
+          drop();
+          done();
+          return;
+        }
         if (!to.write(d)) {
           from.pause();
           to.once('drain', () => from.resume());
@@ -89,6 +109,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       for (const socket of held) socket.destroy();
       held.clear();
     },
+    loseReply: ({ armedBy, on }) => new Promise<void>((resolve) => {
+      loser = { armedBy: Buffer.from(armedBy), on: Buffer.from(on), armed: new WeakSet(), losing: new WeakSet(), fired: resolve };
+    }),
     get connections() {
       return pairs.size;
     },

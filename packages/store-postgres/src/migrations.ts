@@ -131,4 +131,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX approvals_waiting ON approvals (requested_at) WHERE decided IS NULL;
   CREATE INDEX approvals_decided ON approvals (decided_at) WHERE decided IS NOT NULL;
   `,
+  // One mark per event transaction, so that a node whose COMMIT went unanswered finds out whether
+  // it committed before it tries again (pg-coordination.ts); kept a short while.
+  `
+  CREATE TABLE event_commits (token text COLLATE "C" PRIMARY KEY, first_offset bigint NOT NULL, created_at bigint NOT NULL);
+  CREATE INDEX event_commits_by_time ON event_commits (created_at);
+  `,
 ];

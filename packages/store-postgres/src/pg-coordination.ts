@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { ApprovalRequestPayload, InterruptReason } from '@onsembl/protocol';
 import {
@@ -7,7 +8,7 @@ import {
 import { readApproval, readWaitingApprovals, writeApproval } from './pg-approvals.js';
 import { eventColumns, UNNEST_EVENTS } from './pg-history.js';
 import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues } from './rows.js';
-import { inTransaction } from './transaction.js';
+import { CommitOutcomeUnknown, inTransaction } from './transaction.js';
 
 /** The database's clock in ms: leases are compared on one clock, whatever the nodes' clocks say. */
 const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
@@ -23,8 +24,29 @@ function setClause(patch: CommandPatch, firstParam: number): { sql: string; valu
   };
 }
 
+/** A node's own commit marks are kept this long (unless one of its commits is still unresolved). */
+const OWN_MARKS_MS = 10 * 60_000;
+/** Anyone's marks (a node that died with a commit unresolved) are kept this long. */
+const ANY_MARKS_MS = 24 * 60 * 60_000;
+/** Old marks are deleted after every this many event commits. */
+const PURGE_EVERY = 500;
+
+/** An event transaction whose COMMIT went unanswered: the events it numbered, in offset order. */
+interface UnresolvedCommit {
+  token: string;
+  kept: FencedEvent[];
+  at: number;
+}
+
 /** The Coordination port on PostgreSQL: ownership with generations, leases, fenced commits. */
 export class PgCoordination implements Coordination {
+  /** Marks of this process's event commits start with it (`<prefix>:<n>`). */
+  private readonly markPrefix = randomBytes(6).toString('hex');
+  private commits = 0;
+  private readonly unresolved: UnresolvedCommit[] = [];
+  /** Events an unresolved commit turned out to have stored, with their offsets. */
+  private readonly settled = new WeakMap<FencedEvent, number>();
+
   constructor(private readonly pool: pg.Pool, private readonly beforeEventCommit: (() => Promise<void>) | undefined) {}
 
   async claimAgent(record: AgentRecord, nodeId: string, connectedAt: number): Promise<{ generation: number; previousNode: string | undefined }> {
@@ -116,42 +138,112 @@ export class PgCoordination implements Coordination {
    */
   async commitEvents(events: readonly FencedEvent[]): Promise<Array<number | undefined>> {
     if (events.length === 0) return [];
-    return inTransaction(this.pool, async (client) => {
-      const fenced = [...new Set(events.flatMap((e) => (e.fence ? [e.fence.agentId] : [])))];
-      const generations = new Map<string, number>();
-      if (fenced.length > 0) {
-        const { rows } = await client.query<{ id: string; generation: number }>(
-          'SELECT id, generation FROM agents WHERE id = ANY($1::text[]) FOR SHARE', [fenced],
-        );
-        for (const r of rows) generations.set(r.id, r.generation);
-      }
-      const fenceHolds = events.filter((e) => !e.fence || generations.get(e.fence.agentId) === e.fence.generation);
-      // Approval rows are locked in id order (no two transactions wait on each other), before the counter.
-      const refused = new Set<FencedEvent>();
-      const approvals = fenceHolds.filter((e) => e.approval).sort((a, b) => (approvalIdOf(a) < approvalIdOf(b) ? -1 : approvalIdOf(a) > approvalIdOf(b) ? 1 : 0));
-      for (const e of approvals) if (e.approval && !(await writeApproval(client, e.approval))) refused.add(e);
-      const kept = fenceHolds.filter((e) => !refused.has(e));
-      const offsets = new Map<FencedEvent, number>();
-      if (kept.length > 0) {
-        const { rows } = await client.query<{ top: number }>('UPDATE event_counter SET top = top + $1 WHERE id = 1 RETURNING top', [kept.length]);
-        const first = (rows[0] as { top: number }).top - kept.length + 1;
-        kept.forEach((e, i) => offsets.set(e, first + i));
-        await client.query(
-          `INSERT INTO events (event_offset, created_at, text, command_id, agent_id, sequence, "timestamp", trace)
-           SELECT $1::bigint + u.ord - 1, u.created_at, u.text, u.command_id, u.agent_id, u.sequence, u.ts, u.trace
-           FROM ${UNNEST_EVENTS} AS u(created_at, text, command_id, agent_id, sequence, ts, trace, ord)`,
-          [first, ...eventColumns(kept)],
-        );
-        for (const e of kept) {
-          if (e.create) await client.query(INSERT_COMMAND, insertCommandValues(e.create));
-          if (!e.update) continue;
-          const set = setClause(e.update.patch, 2);
-          if (set.values.length > 0) await client.query(`UPDATE commands SET ${set.sql} WHERE id = $1`, [e.update.commandId, ...set.values]);
-        }
-      }
-      await this.beforeEventCommit?.();
-      return events.map((e) => offsets.get(e));
+    // A retry after an unanswered COMMIT: what that commit stored keeps its offsets, and is not
+    // stored a second time (dashboards would see it twice, at two offsets).
+    await this.resolveUnanswered();
+    const fresh = events.filter((e) => !this.settled.has(e));
+    const offsets = fresh.length > 0 ? await this.commitFresh(fresh) : new Map<FencedEvent, number>();
+    return events.map((e) => {
+      const settled = this.settled.get(e);
+      this.settled.delete(e);
+      return settled ?? offsets.get(e);
     });
+  }
+
+  private async commitFresh(events: readonly FencedEvent[]): Promise<Map<FencedEvent, number>> {
+    const token = `${this.markPrefix}:${++this.commits}`;
+    let kept: FencedEvent[] = [];
+    try {
+      const offsets = await inTransaction(this.pool, async (client) => {
+        const fenced = [...new Set(events.flatMap((e) => (e.fence ? [e.fence.agentId] : [])))];
+        const generations = new Map<string, number>();
+        if (fenced.length > 0) {
+          const { rows } = await client.query<{ id: string; generation: number }>(
+            'SELECT id, generation FROM agents WHERE id = ANY($1::text[]) FOR SHARE', [fenced],
+          );
+          for (const r of rows) generations.set(r.id, r.generation);
+        }
+        const fenceHolds = events.filter((e) => !e.fence || generations.get(e.fence.agentId) === e.fence.generation);
+        // Approval rows are locked in id order (no two transactions wait on each other), before the counter.
+        const refused = new Set<FencedEvent>();
+        const approvals = fenceHolds.filter((e) => e.approval).sort((a, b) => (approvalIdOf(a) < approvalIdOf(b) ? -1 : approvalIdOf(a) > approvalIdOf(b) ? 1 : 0));
+        for (const e of approvals) if (e.approval && !(await writeApproval(client, e.approval))) refused.add(e);
+        kept = fenceHolds.filter((e) => !refused.has(e));
+        const offsets = new Map<FencedEvent, number>();
+        if (kept.length > 0) {
+          // The counter moves and the commit's mark is written in one statement.
+          const { rows } = await client.query<{ top: number }>(
+            `WITH moved AS (UPDATE event_counter SET top = top + $1 WHERE id = 1 RETURNING top),
+               mark AS (INSERT INTO event_commits (token, first_offset, created_at) SELECT $2, top - $1 + 1, $3::bigint FROM moved)
+             SELECT top FROM moved`,
+            // The node's clock, as the purge below compares with it.
+            [kept.length, token, Date.now()],
+          );
+          const first = (rows[0] as { top: number }).top - kept.length + 1;
+          kept.forEach((e, i) => offsets.set(e, first + i));
+          await client.query(
+            `INSERT INTO events (event_offset, created_at, text, command_id, agent_id, sequence, "timestamp", trace)
+             SELECT $1::bigint + u.ord - 1, u.created_at, u.text, u.command_id, u.agent_id, u.sequence, u.ts, u.trace
+             FROM ${UNNEST_EVENTS} AS u(created_at, text, command_id, agent_id, sequence, ts, trace, ord)`,
+            [first, ...eventColumns(kept)],
+          );
+          for (const e of kept) {
+            if (e.create) await client.query(INSERT_COMMAND, insertCommandValues(e.create));
+            if (!e.update) continue;
+            const set = setClause(e.update.patch, 2);
+            if (set.values.length > 0) await client.query(`UPDATE commands SET ${set.sql} WHERE id = $1`, [e.update.commandId, ...set.values]);
+          }
+        }
+        await this.beforeEventCommit?.();
+        return offsets;
+      });
+      if (this.commits % PURGE_EVERY === 0) void this.purgeMarks().catch(() => undefined);
+      return offsets;
+    } catch (err) {
+      // Nothing stored but the mark could tell: a commit without events is harmless to repeat.
+      if (!(err instanceof CommitOutcomeUnknown) || kept.length === 0) throw err;
+      this.unresolved.push({ token, kept, at: Date.now() });
+      // Usually only that connection died: ask at once, so the caller gets its answer now.
+      const known = await this.resolveUnanswered().then(() => true, () => false);
+      if (known && kept.every((e) => this.settled.has(e))) {
+        const offsets = new Map<FencedEvent, number>();
+        for (const e of kept) offsets.set(e, this.settled.get(e) as number);
+        for (const e of kept) this.settled.delete(e);
+        return offsets;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Finds out whether each commit that went unanswered went through, by its mark. The counter row is
+   * locked first: a transaction still committing holds it, so this waits for its outcome.
+   */
+  private async resolveUnanswered(): Promise<void> {
+    if (this.unresolved.length === 0) return;
+    const asked = [...this.unresolved];
+    const marks = await inTransaction(this.pool, async (client) => {
+      await client.query('SELECT top FROM event_counter WHERE id = 1 FOR SHARE');
+      const { rows } = await client.query<{ token: string; first_offset: number }>(
+        'SELECT token, first_offset FROM event_commits WHERE token = ANY($1::text[])', [asked.map((u) => u.token)],
+      );
+      return new Map(rows.map((r) => [r.token, r.first_offset]));
+    });
+    for (const commit of asked) {
+      this.unresolved.splice(this.unresolved.indexOf(commit), 1);
+      const first = marks.get(commit.token);
+      if (first !== undefined) commit.kept.forEach((e, i) => this.settled.set(e, first + i));
+    }
+  }
+
+  /** Deletes this process's old marks (never one an unresolved commit may need), and anyone's very old ones. */
+  private async purgeMarks(): Promise<void> {
+    const now = Date.now();
+    const own = Math.min(now - OWN_MARKS_MS, ...this.unresolved.map((u) => u.at - OWN_MARKS_MS));
+    await this.pool.query(
+      'DELETE FROM event_commits WHERE (token LIKE $1 AND created_at < $2) OR created_at < $3',
+      [`${this.markPrefix}:%`, own, now - ANY_MARKS_MS],
+    );
   }
 
   async lastEventSequences(commandId: string): Promise<{ output: number; trace: number }> {

@@ -1,8 +1,20 @@
 import type pg from 'pg';
 
 /**
+ * COMMIT was sent and no answer came (the connection died, its reply was lost): the transaction
+ * may have committed or not. Only a caller that left a mark in it can tell (pg-coordination.ts).
+ */
+export class CommitOutcomeUnknown extends Error {
+  constructor(cause: unknown) {
+    super(`the outcome of COMMIT is unknown: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'CommitOutcomeUnknown';
+  }
+}
+
+/**
  * Runs `work` in one transaction on one pooled connection. A connection that failed is destroyed,
- * not put back in the pool, so the next call gets a fresh one.
+ * not put back in the pool, so the next call gets a fresh one. A failure of COMMIT itself is a
+ * CommitOutcomeUnknown: everything before it rolled back for sure, COMMIT may have gone through.
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -14,7 +26,12 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   try {
     await client.query('BEGIN');
     const result = await work(client);
-    await client.query('COMMIT');
+    try {
+      await client.query('COMMIT');
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      throw new CommitOutcomeUnknown(err);
+    }
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
