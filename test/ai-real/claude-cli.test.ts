@@ -9,8 +9,9 @@ import { describe, expect, test } from 'vitest';
 import { apis } from './fake-apis/index.js';
 import { aiRealCanRun } from './harness/availability.js';
 import { startCliSandbox } from './harness/cli-sandbox.js';
-import { command, type Event, expectIsolatedPinnedCli, expectOnlyKnownRequests, ofType, run, sessionOf, TOOL_THEN_ANSWER } from './harness/direct-cli.js';
+import { command, type Event, expectIsolatedPinnedCli, expectOnlyKnownRequests, ofType, run, sessionOf } from './harness/direct-cli.js';
 import { pins } from './harness/installed-clis.js';
+import { TOOL_THEN_ANSWER } from './harness/scripted-replies.js';
 
 const runs = aiRealCanRun('test/ai-real/claude-cli', ['claude']);
 

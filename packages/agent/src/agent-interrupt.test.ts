@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Timings } from '@onsembl/protocol';
@@ -40,16 +40,20 @@ describe('agent: interrupt and timeout', () => {
     expect(isRunning(pid)).toBe(false);
   });
 
-  it('escalates to SIGKILL for a script that ignores SIGINT and SIGTERM', async () => {
+  it('escalates SIGINT, SIGTERM, then SIGKILL for a script that survives the first two', async () => {
     await using server = await TestServer.start();
     await using _t = startTestAgent(server, { interruptGraceMs: 300 });
     const { link } = await server.nextRegistered();
-    link.execute('c-trap', "trap '' INT TERM; echo armed; while :; do sleep 0.1; done");
+    using dir = temporaryDirectory();
+    const received = join(dir.path, 'signals');
+    // The script writes down each signal it gets and goes on (its sleep dies, the loop does not).
+    link.execute('c-trap', `trap 'echo INT >> ${received}' INT; trap 'echo TERM >> ${received}' TERM; echo armed; while :; do sleep 0.1; done`);
     const pid = await startedPid(link, 'c-trap');
     await outputContaining(link, 'c-trap', 'armed');
     link.send('command:interrupt', { commandId: 'c-trap', reason: 'user' });
     const exit = await link.waitForExit('c-trap');
     expect(exit.payload).toMatchObject({ outcome: 'interrupted', signal: 'SIGKILL' });
+    expect(readFileSync(received, 'utf8')).toBe('INT\nTERM\n');
     expect(exit.payload.durationMs).toBeGreaterThanOrEqual(600); // SIGKILL comes 2 × grace after SIGINT
     expect(isRunning(pid)).toBe(false);
   });

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { estimateCostUsd } from '@onsembl/protocol';
 import { expect } from 'vitest';
-import { apis, type FakeReply } from '../fake-apis/index.js';
+import { apis } from '../fake-apis/index.js';
 import { apiOf } from './cli-sandbox.js';
 import { plain, processesIn, startAiStack, terminalText, traceEvents, type AiStack, type PromptRun } from './agent-stack.js';
 import type { AiCli } from './installed-clis.js';
+import { ANSWER_USAGE, TOOL_THEN_ANSWER, TOOL_USAGE } from './scripted-replies.js';
 
 /**
  * The real-CLI suite's cases, the same for every CLI: a real server, two ws dashboards, a real
@@ -43,13 +44,6 @@ export const CASES: Record<AiCli, CliCase> = {
   gemini: { cli: 'gemini', agentArgs: ['--permission-mode', 'yolo', '--model', 'gemini-2.5-flash'], model: 'gemini-2.5-flash', toolName: 'run_shell_command', costSource: 'estimated', usageMidRun: false, showsThinking: false, writeArgs: [], diffs: true },
   codex: { cli: 'codex', agentArgs: ['--model', 'gpt-5.5'], model: 'gpt-5.5', toolName: 'shell', costSource: 'estimated', usageMidRun: false, showsThinking: true, writeArgs: ['--permission-mode', 'workspace-write'], diffs: false },
 };
-
-export const TOOL_USAGE = { inputTokens: 1200, outputTokens: 30, cacheReadTokens: 800 };
-export const ANSWER_USAGE = { inputTokens: 1300, outputTokens: 12, cacheReadTokens: 900 };
-const TOOL_THEN_ANSWER: FakeReply[] = [
-  { kind: 'tool', command: 'ls', text: 'Let me look.', thinking: 'The user wants a listing.', usage: TOOL_USAGE },
-  { kind: 'answer', text: ['The folder has ', 'README.md and hello.txt.'], usage: ANSWER_USAGE },
-];
 
 export function stack(c: CliCase, extraArgs: string[] = []): Promise<AiStack> {
   return startAiStack(c.cli, { agentArgs: [...c.agentArgs, ...extraArgs] });

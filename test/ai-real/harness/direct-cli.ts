@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { FakeModelServer, FakeReply } from '../fake-apis/index.js';
+import type { FakeModelServer } from '../fake-apis/index.js';
 import type { CliSandbox } from './cli-sandbox.js';
 import { pins, type AiCli } from './installed-clis.js';
 import { probeOutside } from './netns.js';
@@ -8,12 +8,6 @@ import { probeOutside } from './netns.js';
 
 export type Event = Record<string, unknown>;
 export const ofType = (events: Event[], type: string) => events.filter((e) => e.type === type);
-
-/** A shell tool call, then the answer once the tool's output went back; with usage on both calls. */
-export const TOOL_THEN_ANSWER: FakeReply[] = [
-  { kind: 'tool', command: 'ls', text: 'Let me look.', thinking: 'The user wants a listing.', usage: { inputTokens: 1200, outputTokens: 30, cacheReadTokens: 800 } },
-  { kind: 'answer', text: ['The folder has ', 'README.md and hello.txt.'], usage: { inputTokens: 1300, outputTokens: 12, cacheReadTokens: 900 } },
-];
 
 /** Per CLI: its headless command line, and how to resume. */
 export const command: Record<AiCli, { args(prompt: string, resume?: string): string[]; env?: Record<string, string> }> = {
