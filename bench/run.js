@@ -3,7 +3,7 @@
 // `npm run bench` (after `npm run build`): every scenario against the real Onsembl server, agents
 // and dashboards in separate processes over loopback, beside a minimal `ws` relay (the practical
 // limit) and a Socket.IO relay (what many peers use). Prints a table, writes bench/results.json.
-//   --quick           small and short (CI smoke test, < 60 s; figures not comparable)
+//   --quick           small and short (CI smoke test, 1-2 minutes; figures not comparable)
 //   --only=a,b        some scenarios: fanout, slow-dashboard, store, latency, status, connections, commands, ai-stream,
 //                     scale-fanout, scale-store, scale-status (several nodes on PostgreSQL and Redis)
 //   --profile         --cpu-prof the server (and fan-out agents) into bench/profiles/

@@ -1,6 +1,7 @@
 // @ts-check
 // Sizes and durations of every scenario, full and --quick (CI smoke test: small and short, the
-// whole run under 60 s; its figures are not meant to be compared).
+// whole run in 1-2 minutes on 2 cores, the scale-out scenarios' nodes included; its figures are
+// not meant to be compared).
 /**
  * @typedef {object} Config
  * @property {{ counts: number[], rounds?: number, warmupMs: number, windowMs: number, noDeflateVariant: boolean }} fanout
