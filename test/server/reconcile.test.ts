@@ -8,11 +8,11 @@ import { openDashboard } from '../support/test-socket.js';
  * A server with one running and one queued command on agent "r", then restarted on the same data dir.
  * `started: false`: the agent was sent the first command but never said it started (it is still stored as queued).
  */
-async function restartWithWork(dataDir: string, { started = true } = {}) {
+async function restartWithWork(dataDir: string, { started = true, timeoutMs }: { started?: boolean; timeoutMs?: number } = {}) {
   const first = await startTestServer({ dataDir });
   const dashboard = await openDashboard(first.wsUrl, await first.dashboardToken());
   const agent = await connectRawAgent(first.wsUrl, await first.agentToken('r'));
-  dashboard.send('command:request', { agentId: 'r', command: 'long job', priority: 'normal', requestId: 'run' });
+  dashboard.send('command:request', { agentId: 'r', command: 'long job', priority: 'normal', requestId: 'run', ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   dashboard.send('command:request', { agentId: 'r', command: 'next job', priority: 'normal', requestId: 'next' });
   const running = (await agent.waitFor('command:execute')).payload.commandId as string;
   if (started) agent.send('command:started', { commandId: running, pid: 42 });
@@ -77,5 +77,17 @@ describe('reconciling commands with what a reconnecting agent reports', () => {
     expect(execute.payload.commandId).toBe(queued);
     expect(agent.messages.filter((m) => m.type === 'command:execute' && m.payload.commandId === running)).toEqual([]);
     expect((await server.context.store.readOutput(running, 0)).map((c) => c.data)).toEqual(['held\n']);
+  });
+
+  it("keeps a recovered running command's timeout: the restarted server interrupts it once its time (and the grace) ran out, though the agent does not enforce it", async () => {
+    await using dir = await tempDir();
+    const { second, running } = await restartWithWork(dir.path, { timeoutMs: 100 });
+    await using server = second;
+    // The agent comes back still running it and, like a broken agent, ignores its own timeout.
+    await using agent = await connectRawAgent(server.wsUrl, await server.agentToken('r'), 'raw-agent', [
+      { commandId: running, lastSequence: 0, finished: false },
+    ]);
+    const interrupt = await agent.waitFor('command:interrupt', (p) => p.commandId === running);
+    expect(interrupt.payload).toEqual({ commandId: running, reason: 'timeout' });
   });
 });

@@ -23,6 +23,8 @@ export interface SchedulerSteps {
   finish(command: CommandRecord, patch: CommandPatch): Promise<boolean>;
   publishQueue(agentId: string): void;
   dispatch(agentId: string): void;
+  /** Arms the server's timeout backstop of a running command for the time it has left. */
+  armTimeout(agentId: string, flight: InFlight): void;
 }
 
 export type RecoveryStore = Pick<Store, 'listUnfinishedCommands' | 'lastOutputSequence' | 'lastTraceSequence'>;
@@ -47,7 +49,8 @@ export class SchedulerRecovery {
   /**
    * Restores unfinished commands: queued ones wait again (a command dispatched just before the
    * restart is among them, still stored as queued), running ones await their agent, which resends
-   * whatever is above the last output and trace sequences stored.
+   * whatever is above the last output and trace sequences stored; their timeout runs on from
+   * their start.
    */
   async load(): Promise<void> {
     const { queues, inFlight, owner } = this.memory;
@@ -58,7 +61,9 @@ export class SchedulerRecovery {
       } else {
         command.lastSequence = await this.store.lastOutputSequence(command.id);
         command.lastTraceSequence = await this.store.lastTraceSequence(command.id);
-        inFlight.set(command.agentId, { command, interruptRequested: undefined, timer: undefined });
+        const flight: InFlight = { command, interruptRequested: undefined, timer: undefined };
+        inFlight.set(command.agentId, flight);
+        this.steps.armTimeout(command.agentId, flight);
         this.registry.setCurrentCommand(command.agentId, command.id);
       }
     }

@@ -102,6 +102,7 @@ export class Scheduler {
         finish: (command, patch) => this.finish(command, patch),
         publishQueue: (agentId) => this.publishQueue(agentId),
         dispatch: (agentId) => this.dispatch(agentId),
+        armTimeout: (agentId, flight) => this.armTimeout(agentId, flight),
       },
     );
   }
@@ -335,13 +336,23 @@ export class Scheduler {
     const patch: CommandPatch = { status: command.status, startedAt: command.startedAt };
     if (command.resumeSessionId !== undefined) patch.resumeSessionId = command.resumeSessionId;
     this.recordStarted(command, patch);
-    if (command.timeoutMs !== undefined) {
-      // The agent enforces the timeout itself; this is the backstop for an agent that does not.
-      flight.timer = setTimeout(() => {
-        if (this.inFlight.get(agentId) === flight) void this.interrupt(command.id, 'timeout').catch(() => undefined);
-      }, command.timeoutMs + this.options.timeoutGraceMs);
-      flight.timer.unref();
-    }
+    this.armTimeout(agentId, flight);
+  }
+
+  /**
+   * The agent enforces a command's timeout itself; this is the backstop for an agent that does not,
+   * counted from the command's start: a command recovered after a restart (or adopted from another
+   * node) gets the time it has left, and is interrupted at once when past it.
+   */
+  protected armTimeout(agentId: string, flight: InFlight): void {
+    const { command } = flight;
+    if (command.timeoutMs === undefined || command.startedAt === undefined) return;
+    if (flight.timer) clearTimeout(flight.timer);
+    const left = command.startedAt + command.timeoutMs + this.options.timeoutGraceMs - Date.now();
+    flight.timer = setTimeout(() => {
+      if (this.inFlight.get(agentId) === flight) void this.interrupt(command.id, 'timeout').catch(() => undefined);
+    }, Math.max(0, left));
+    flight.timer.unref();
   }
 
   /** Accepts one output chunk; returns false for a duplicate (already stored) or a stranger's chunk. */

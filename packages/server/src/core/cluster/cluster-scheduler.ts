@@ -238,20 +238,6 @@ export class ClusterScheduler extends Scheduler implements OwnershipListener {
     await super.close();
   }
 
-  /**
-   * The backstop the previous owner armed when the adopted command started (for an agent that does
-   * not enforce its timeout itself), for the time the command has left: at once when past it.
-   */
-  private armTimeout(agentId: string, flight: InFlight): void {
-    const { command } = flight;
-    if (command.timeoutMs === undefined || command.startedAt === undefined) return;
-    const left = command.startedAt + command.timeoutMs + this.options.timeoutGraceMs - Date.now();
-    flight.timer = setTimeout(() => {
-      if (this.inFlight.get(agentId) === flight) void this.interrupt(command.id, 'timeout').catch(noop);
-    }, Math.max(0, left));
-    flight.timer.unref();
-  }
-
   private cancelPatch(message: string): CommandPatch {
     return { status: CommandStatus.cancelled, message, finishedAt: Date.now(), lastSequence: 0 };
   }
