@@ -103,6 +103,8 @@ export async function startClusterCore(
     store, registry, broadcaster, pipeline, tracePipeline, { ...schedulerOptions, pollMs: options.pollMs }, log, coordination, view, hint,
   );
   registry.setListener(scheduler);
+  // An ack waiting on a refused event must not go out: the agent resends it to its new owner.
+  eventLog.whenFencedOut((fence) => registry.fenceLost(fence));
   await broadcaster.start();
   const unsubscribe = await bus.subscribe(CLUSTER_TOPIC, (message) => {
     const h = JSON.parse(message) as ClusterHint;

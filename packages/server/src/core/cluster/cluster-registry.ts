@@ -135,6 +135,18 @@ export class ClusterRegistry extends Registry {
     link?.replace();
   }
 
+  /**
+   * The store refused an event under the fence this node still holds the agent's socket under: it
+   * was declared lost with this node (its lease ran out, say while its database was cut) and nobody
+   * told it yet. The agent reconnects and resends what was not acknowledged, to whichever node.
+   */
+  fenceLost(fence: Fence): void {
+    if (this.fences.get(fence.agentId)?.generation !== fence.generation) return;
+    const link = this.agents.get(fence.agentId)?.link;
+    this.forget(fence.agentId);
+    link?.reconnect('this server no longer holds this agent: reconnect');
+  }
+
   /** This node's lease was lost (it was declared dead): every agent here reconnects, to whichever node. */
   lostEverything(): void {
     for (const agentId of [...this.fences.keys()]) {

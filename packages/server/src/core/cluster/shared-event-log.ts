@@ -47,6 +47,7 @@ export function withPosition(text: string, position: Position): string {
 export class SharedEventLog implements History {
   readonly feed: EventFeed;
   private readonly writer: BatchWriter<Pending>;
+  private fencedOutListener: ((fence: NonNullable<FencedEvent['fence']>) => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -86,6 +87,8 @@ export class SharedEventLog implements History {
         if (offset === undefined) {
           // The fence no longer held: another node claimed the agent since this node did.
           logger.warn({ type: p.type, fence: p.event.fence }, 'a write was refused: another node owns this agent now (fenced out)');
+          // Output and trace are acknowledged to the agent once this batch is done: told first.
+          if (p.event.fence && (p.output !== undefined || p.type === 'trace:event')) this.fencedOutListener?.(p.event.fence);
           return;
         }
         const event: FeedEvent = { offset, type: p.type, text: withPosition(p.text, { epoch: store.epoch, offset }), output: p.output };
@@ -93,6 +96,15 @@ export class SharedEventLog implements History {
         this.feed.push(event);
       });
     }, { windowMs: 0, maxItems: 512 });
+  }
+
+  /**
+   * Called, before the appends of its batch resolve, for each output or trace event the store
+   * refused because its fence no longer held: the acknowledgement waiting on the batch must not
+   * reach the agent (its chunks would be stored yet never shown), so the agent must be let go first.
+   */
+  whenFencedOut(listener: (fence: NonNullable<FencedEvent['fence']>) => void): void {
+    this.fencedOutListener = listener;
   }
 
   get epoch(): string {
