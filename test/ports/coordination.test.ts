@@ -190,4 +190,66 @@ describe.skipIf(!withPostgres)('Coordination (PostgreSQL)', () => {
     expect(await c.renewNode('node-b', 60_000)).toBe(false);
     await store.close();
   });
+  it('an emergency stop and concurrent command inserts serialize: a command acknowledged before the stop\'s answer is cancelled by it, one stored after it stays queued', async () => {
+    const store = await open();
+    // Two more nodes: their own pools on the same schema. Node b requests for an agent it does not
+    // own (command and queued status in one transaction); the owner stores first, then announces.
+    const nodeB = await PostgresStore.open({ url: database.url, schema: `coord_${process.pid}_${schemas}`, maxConnections: 3 });
+    const nodeC = await PostgresStore.open({ url: database.url, schema: `coord_${process.pid}_${schemas}`, maxConnections: 3 });
+    const c = store.coordination;
+    const { generation } = await c.claimAgent(agent('a1'), 'node-a', 1);
+    await store.createCommand(command('sent'));
+    expect(await c.dispatchCommand('sent', { agentId: 'a1', generation })).toBe(true);
+    const acked = new Map<string, number>(); // command id → offset of its queued status
+    let stopped = false;
+    let afterStop = 0;
+    const remote = async (lane: number) => {
+      for (let i = 0; afterStop < 10; i++) {
+        const id = `b${lane}-${i}`;
+        const [offset] = await nodeB.coordination.commitEvents([{ createdAt: 1, text: `queued ${id}`, create: command(id) }]);
+        acked.set(id, offset as number);
+        if (stopped) afterStop++;
+      }
+    };
+    const owner = async () => {
+      for (let i = 0; afterStop < 10; i++) {
+        const id = `a-${i}`;
+        await store.createCommand(command(id));
+        const [offset] = await c.commitEvents([{ createdAt: 1, text: `queued ${id}` }]);
+        acked.set(id, offset as number);
+      }
+    };
+    const requests = Promise.all([remote(1), remote(2), owner()]);
+    await waitUntil('requests are streaming', () => acked.size >= 20);
+    const stop = await nodeC.coordination.emergencyStop({ status: 'cancelled', message: 'cancelled by emergency stop', finishedAt: 9 }, ({ cancelled, interrupted }) => [
+      ...cancelled.map((x) => ({ createdAt: 9, text: `cancelled ${x.id}` })),
+      { createdAt: 9, text: `stop ${cancelled.length} ${interrupted.length}` },
+    ]);
+    stopped = true;
+    await requests;
+    const answerAt = stop.offsets.at(-1) as number;
+    expect(stop.offsets).toHaveLength(stop.cancelled.length + 1);
+    expect(stop.interrupted.map((x) => x.id)).toEqual(['sent']);
+    expect((await store.getCommand('sent'))?.status).toBe('queued'); // sent: its owner's agent answers the interrupt
+    const cancelled = new Set(stop.cancelled.map((x) => x.id));
+    const before = [...acked].filter(([, offset]) => offset < answerAt).map(([id]) => id);
+    const after = [...acked].filter(([, offset]) => offset > answerAt).map(([id]) => id);
+    // The race happened: requests were acknowledged on both sides of the answer.
+    expect(before.length).toBeGreaterThan(0);
+    expect(after.length).toBeGreaterThan(0);
+    for (const id of before) {
+      expect(cancelled.has(id), `${id} was acknowledged before the stop's answer`).toBe(true);
+      expect((await store.getCommand(id))?.status).toBe('cancelled');
+    }
+    // A remote request numbered after the answer was stored after the stop: a new request, still queued.
+    for (const id of after.filter((x) => x.startsWith('b'))) {
+      expect(cancelled.has(id)).toBe(false);
+      expect((await store.getCommand(id))?.status).toBe('queued');
+    }
+    // Every cancel the stop made is announced before its answer, as the history has it.
+    const texts = (await store.readEvents(0, 100_000)).map((e) => e.text);
+    expect(texts.indexOf(`stop ${stop.cancelled.length} 1`)).toBeGreaterThan(Math.max(...stop.cancelled.map((x) => texts.indexOf(`cancelled ${x.id}`))));
+    await Promise.all([nodeB.close(), nodeC.close()]);
+    await store.close();
+  });
 });

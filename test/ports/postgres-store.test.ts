@@ -26,7 +26,7 @@ describe.skipIf(!withPostgres)('PostgresStore', () => {
     await client.connect();
     const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
     await client.end();
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6]);
     await Promise.all(stores.map((s) => s.close()));
   });
 

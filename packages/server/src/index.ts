@@ -11,7 +11,7 @@ export type {
   NewEvent, CloseOptions,
 } from './ports/store.js';
 export type { Bus } from './ports/bus.js';
-export type { Coordination, Fence, FencedEvent, UnfinishedCommand, AgentPresence, ClusterHint, ApprovalWrite, StoredApproval } from './ports/coordination.js';
+export type { Coordination, Fence, FencedEvent, UnfinishedCommand, AgentPresence, ClusterHint, ApprovalWrite, StoredApproval, StopOutcome } from './ports/coordination.js';
 export { SqliteStore } from './adapters/sqlite-store.js';
 // Row mapping shared by the SQL stores (this package's SQLite one and @onsembl/store-postgres).
 export {

@@ -131,6 +131,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const context: SessionContext = {
     options, logger, tokens, store, registry, scheduler, broadcaster, eventLog, audit, approvals, health, serverVersion: SERVER_VERSION, counters: metrics,
     nodeId: cluster ? cluster.registry.nodeId : undefined,
+    emergencyStop: cluster ? (answer) => cluster.scheduler.emergencyStop(answer) : undefined,
   };
   const endpoints = new Endpoints(context);
   const webRoot = options.webRoot === null ? undefined : (options.webRoot ?? defaultWebRoot());

@@ -137,4 +137,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TABLE event_commits (token text COLLATE "C" PRIMARY KEY, first_offset bigint NOT NULL, created_at bigint NOT NULL);
   CREATE INDEX event_commits_by_time ON event_commits (created_at);
   `,
+  // Emergency stops and command inserts serialize on this one row (pg-coordination.ts): a stop holds it
+  // exclusively for its sweep and its answer, every insert holds it shared, so a request commits
+  // either before a stop (and is cancelled by it) or after its answer (and is a new request).
+  `
+  CREATE TABLE emergency_stop (id integer PRIMARY KEY CHECK (id = 1), stops bigint NOT NULL);
+  INSERT INTO emergency_stop (id, stops) VALUES (1, 0);
+  `,
 ];

@@ -3,11 +3,12 @@ import type pg from 'pg';
 import type { ApprovalRequestPayload, InterruptReason } from '@onsembl/protocol';
 import {
   agentFromRow, commandFromRow, COMMAND_PATCH_COLUMNS, type AgentPresence, type AgentRecord, type AgentRow, type CommandPatch,
-  type CommandRecord, type CommandRow, type Coordination, type Fence, type FencedEvent, type StoredApproval, type UnfinishedCommand,
+  type CommandRecord, type CommandRow, type Coordination, type Fence, type FencedEvent, type NewEvent, type StopOutcome, type StoredApproval,
+  type UnfinishedCommand,
 } from '@onsembl/server';
 import { readApproval, readWaitingApprovals, writeApproval } from './pg-approvals.js';
 import { eventColumns, UNNEST_EVENTS } from './pg-history.js';
-import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues } from './rows.js';
+import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues, LOCK_AGAINST_STOP } from './rows.js';
 import { CommitOutcomeUnknown, inTransaction } from './transaction.js';
 
 /** The database's clock in ms: leases are compared on one clock, whatever the nodes' clocks say. */
@@ -15,6 +16,18 @@ const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 
 /** Queue order: priority first, then arrival (insertion) order, as CommandQueue orders in memory. */
 const QUEUE_ORDER = `CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, inserted`;
+
+/** Queued commands no owner has sent ($1: their ids, or null for all); the patch's values follow. */
+function cancelQueuedSql(setSql: string): string {
+  return `UPDATE commands SET ${setSql}
+       WHERE status = 'queued' AND NOT dispatched AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+       RETURNING ${COMMAND_COLUMNS}`;
+}
+
+/** Sent or running commands ($1: their ids, or null for all) get the interrupt $2. */
+const REQUEST_INTERRUPT = `UPDATE commands SET interrupt_requested = $2
+       WHERE (status = 'running' OR (status = 'queued' AND dispatched)) AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+       RETURNING ${COMMAND_COLUMNS}`;
 
 function setClause(patch: CommandPatch, firstParam: number): { sql: string; values: unknown[] } {
   const keys = (Object.keys(patch) as Array<keyof CommandPatch>).filter((k) => patch[k] !== undefined);
@@ -169,6 +182,8 @@ export class PgCoordination implements Coordination {
         const approvals = fenceHolds.filter((e) => e.approval).sort((a, b) => (approvalIdOf(a) < approvalIdOf(b) ? -1 : approvalIdOf(a) > approvalIdOf(b) ? 1 : 0));
         for (const e of approvals) if (e.approval && !(await writeApproval(client, e.approval))) refused.add(e);
         kept = fenceHolds.filter((e) => !refused.has(e));
+        // A new command waits for an emergency stop under way, and a stop waits for it (emergencyStop).
+        if (kept.some((e) => e.create)) await client.query(LOCK_AGAINST_STOP);
         const offsets = new Map<FencedEvent, number>();
         if (kept.length > 0) {
           // The counter moves and the commit's mark is written in one statement.
@@ -284,22 +299,43 @@ export class PgCoordination implements Coordination {
 
   async cancelQueued(commandIds: readonly string[] | 'all', patch: CommandPatch): Promise<CommandRecord[]> {
     const set = setClause(patch, 2);
-    const { rows } = await this.pool.query<CommandRow>(
-      `UPDATE commands SET ${set.sql}
-       WHERE status = 'queued' AND NOT dispatched AND ($1::text[] IS NULL OR id = ANY($1::text[]))
-       RETURNING ${COMMAND_COLUMNS}`,
-      [commandIds === 'all' ? null : commandIds, ...set.values],
-    );
+    const { rows } = await this.pool.query<CommandRow>(cancelQueuedSql(set.sql), [commandIds === 'all' ? null : commandIds, ...set.values]);
     return rows.map(commandFromRow);
   }
 
+  /**
+   * Holds the emergency_stop row exclusively from before its sweep until its events commit: it
+   * waits for the command inserts under way (they hold the row shared, see LOCK_AGAINST_STOP), so
+   * its sweep sees them, and inserts that come later wait until its events are numbered. The event
+   * counter is taken before any command row, in the order every owner's commit takes them.
+   */
+  async emergencyStop(patch: CommandPatch, announce: (outcome: StopOutcome) => NewEvent[]): Promise<StopOutcome & { offsets: number[] }> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query('UPDATE emergency_stop SET stops = stops + 1 WHERE id = 1');
+      await client.query('SELECT top FROM event_counter WHERE id = 1 FOR UPDATE');
+      const set = setClause(patch, 2);
+      const cancelled = (await client.query<CommandRow>(cancelQueuedSql(set.sql), [null, ...set.values])).rows.map(commandFromRow);
+      const interrupted = (await client.query<CommandRow>(REQUEST_INTERRUPT, [null, 'emergency'])).rows.map(commandFromRow);
+      const events = announce({ cancelled, interrupted });
+      let offsets: number[] = [];
+      if (events.length > 0) {
+        const { rows } = await client.query<{ top: number }>('UPDATE event_counter SET top = top + $1 WHERE id = 1 RETURNING top', [events.length]);
+        const first = (rows[0] as { top: number }).top - events.length + 1;
+        offsets = events.map((_e, i) => first + i);
+        await client.query(
+          `INSERT INTO events (event_offset, created_at, text, command_id, agent_id, sequence, "timestamp", trace)
+           SELECT $1::bigint + u.ord - 1, u.created_at, u.text, u.command_id, u.agent_id, u.sequence, u.ts, u.trace
+           FROM ${UNNEST_EVENTS} AS u(created_at, text, command_id, agent_id, sequence, ts, trace, ord)`,
+          [first, ...eventColumns(events)],
+        );
+      }
+      await this.beforeEventCommit?.();
+      return { cancelled, interrupted, offsets };
+    });
+  }
+
   async requestInterrupt(commandIds: readonly string[] | 'all', reason: InterruptReason): Promise<CommandRecord[]> {
-    const { rows } = await this.pool.query<CommandRow>(
-      `UPDATE commands SET interrupt_requested = $2
-       WHERE (status = 'running' OR (status = 'queued' AND dispatched)) AND ($1::text[] IS NULL OR id = ANY($1::text[]))
-       RETURNING ${COMMAND_COLUMNS}`,
-      [commandIds === 'all' ? null : commandIds, reason],
-    );
+    const { rows } = await this.pool.query<CommandRow>(REQUEST_INTERRUPT, [commandIds === 'all' ? null : commandIds, reason]);
     return rows.map(commandFromRow);
   }
 }

@@ -9,7 +9,8 @@ import { migrate } from './migrate.js';
 import { PgCoordination } from './pg-coordination.js';
 import { PgHistory } from './pg-history.js';
 import { PgTrace } from './pg-trace.js';
-import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues, searchQuery } from './rows.js';
+import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues, LOCK_AGAINST_STOP, searchQuery } from './rows.js';
+import { inTransaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -111,8 +112,12 @@ export class PostgresStore implements Store {
     return rows.map(agentFromRow);
   }
 
+  /** Inserted under the emergency stop's row, shared (see PgCoordination.emergencyStop). */
   async createCommand(c: CommandRecord): Promise<void> {
-    await this.pool.query(INSERT_COMMAND, insertCommandValues(c));
+    await inTransaction(this.pool, async (client) => {
+      await client.query(LOCK_AGAINST_STOP);
+      await client.query(INSERT_COMMAND, insertCommandValues(c));
+    });
   }
 
   async updateCommand(id: string, patch: CommandPatch): Promise<void> {

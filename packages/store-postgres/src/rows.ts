@@ -25,3 +25,9 @@ export function insertCommandValues(c: CommandRecord): unknown[] {
     c.lastTraceSequence ?? 0, c.maxTokens ?? null, c.maxCostUsd ?? null, c.newSession ?? null, c.resumeSessionId ?? null,
     c.sessionId ?? null, c.stopReason ?? null];
 }
+
+/**
+ * Taken by every command insert before it inserts: waits while an emergency stop holds the row
+ * (its sweep and answer), and makes a stop wait for the inserts already under way (migrations.ts).
+ */
+export const LOCK_AGAINST_STOP = 'SELECT stops FROM emergency_stop WHERE id = 1 FOR SHARE';

@@ -52,6 +52,12 @@ export interface UnfinishedCommand extends CommandRecord {
   interruptRequested: InterruptReason | undefined;
 }
 
+/** What an emergency stop reached: the queued commands it cancelled (as they are now), the sent or running ones it interrupted. */
+export interface StopOutcome {
+  cancelled: CommandRecord[];
+  interrupted: CommandRecord[];
+}
+
 /** What the store knows of an agent's connection, across nodes. */
 export interface AgentPresence extends AgentRecord {
   /** The node holding its socket; undefined while nobody does. */
@@ -116,6 +122,14 @@ export interface Coordination {
    * resolves with those it cancelled, as they are now.
    */
   cancelQueued(commandIds: readonly string[] | 'all', patch: CommandPatch): Promise<CommandRecord[]>;
+  /**
+   * An emergency stop, in one transaction that every command insert serializes with: cancels every
+   * queued command no owner has sent (writing `patch`), records an `emergency` interrupt for every
+   * sent or running one, and commits the events `announce` makes of that outcome (numbered like
+   * commitEvents). A command stored before it is cancelled or interrupted by it; one stored after
+   * it is numbered after its events. Resolves with the outcome and the events' offsets.
+   */
+  emergencyStop(patch: CommandPatch, announce: (outcome: StopOutcome) => NewEvent[]): Promise<StopOutcome & { offsets: number[] }>;
   /** Records an interrupt for sent or running commands (the given ones, or all of them); resolves with those it reached. */
   requestInterrupt(commandIds: readonly string[] | 'all', reason: InterruptReason): Promise<CommandRecord[]>;
   /** An approval question and its decision (the newest decided ones are kept, Limits.approvalsDecidedKept). */

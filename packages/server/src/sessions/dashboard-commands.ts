@@ -71,13 +71,18 @@ export async function typeIntoTerminal(
 export async function emergencyStop(
   ctx: SessionContext, actor: string, request: DashboardToServerPayloads['emergency:stop'], audit: Audit,
 ): Promise<void> {
-  const { cancelled, interrupted } = await ctx.scheduler.emergencyStop();
-  const payload: ServerToDashboardPayloads['emergency:stop'] = { requestedBy: actor, cancelled, interrupted };
-  if (request.reason !== undefined) payload.reason = request.reason;
-  if (request.requestId !== undefined) payload.requestId = request.requestId;
+  const answer = ({ cancelled, interrupted }: { cancelled: string[]; interrupted: string[] }) => {
+    const payload: ServerToDashboardPayloads['emergency:stop'] = { requestedBy: actor, cancelled, interrupted };
+    if (request.reason !== undefined) payload.reason = request.reason;
+    if (request.requestId !== undefined) payload.requestId = request.requestId;
+    return toDashboard('emergency:stop', payload);
+  };
+  // Across nodes the answer is committed with the stop itself (docs/protocol.md, emergency stop).
+  const reached = ctx.emergencyStop ? await ctx.emergencyStop(answer) : await ctx.scheduler.emergencyStop();
+  const { cancelled, interrupted } = reached;
   ctx.logger.warn({ by: actor, cancelled: cancelled.length, interrupted: interrupted.length }, 'emergency stop');
-  audit('emergency.stop', undefined, { cancelled, interrupted, ...(payload.reason ? { reason: payload.reason } : {}) });
-  ctx.broadcaster.broadcast(toDashboard('emergency:stop', payload));
+  audit('emergency.stop', undefined, { cancelled, interrupted, ...(request.reason !== undefined ? { reason: request.reason } : {}) });
+  if (!ctx.emergencyStop) ctx.broadcaster.broadcast(answer(reached));
 }
 
 /** Allows or denies a tool an AI CLI asked to run (the broker audits and tells everyone). */

@@ -7,6 +7,7 @@ import type { Broadcaster } from '../core/broadcaster.js';
 import type { History } from '../core/event-log.js';
 import type { Health } from '../core/health.js';
 import type { Registry } from '../core/registry.js';
+import type { StopAnswer, StopReached } from '../core/cluster/cluster-scheduler.js';
 import type { Scheduler } from '../core/scheduler.js';
 import type { ResolvedServerOptions } from '../options.js';
 import type { Store } from '../ports/store.js';
@@ -29,6 +30,11 @@ export interface SessionContext {
   readonly serverVersion: string;
   /** What GET /metrics counts (a no-op for sessions made without metrics). */
   readonly counters: ServerCounters;
+  /**
+   * A node among several stops everything with its answer committed in the stop's transaction
+   * (ClusterScheduler.emergencyStop); one server stops through its scheduler, then broadcasts.
+   */
+  readonly emergencyStop?: ((answer: StopAnswer) => Promise<StopReached>) | undefined;
   /** This node's name when it is one of several (docs/scale-out.md). */
   readonly nodeId?: string | undefined;
 }

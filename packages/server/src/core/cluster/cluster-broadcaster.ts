@@ -1,7 +1,7 @@
 import type { ServerToDashboardMessage } from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import { BusTopic, type Bus } from '../../ports/bus.js';
-import type { Fence } from '../../ports/coordination.js';
+import type { Fence, StopOutcome } from '../../ports/coordination.js';
 import type { CommandPatch, CommandRecord, EventReference } from '../../ports/store.js';
 import type { Broadcaster, EventSink } from '../broadcaster.js';
 import { noCounters, SocketRole, type ServerCounters } from '../counters.js';
@@ -109,6 +109,11 @@ export class ClusterBroadcaster implements Broadcaster {
    */
   broadcastUnowned(message: ServerToDashboardMessage): void {
     void this.log.append(message);
+  }
+
+  /** An emergency stop and the messages that announce it, in one transaction (SharedEventLog.commitStop). */
+  commitStop(patch: CommandPatch, announce: (outcome: StopOutcome) => ServerToDashboardMessage[]): Promise<StopOutcome> {
+    return this.log.commitStop(patch, announce);
   }
 
   /** Stores a new command and commits its queued status in one transaction; rejects when the store failed. */

@@ -1,4 +1,6 @@
-import { CommandStatus, ErrorCode, ProtocolError, toAgent, toDashboard, type CommandStatusPayload, type InterruptReason, type QueueEntry } from '@onsembl/protocol';
+import {
+  CommandStatus, ErrorCode, ProtocolError, toAgent, toDashboard, type CommandStatusPayload, type InterruptReason, type QueueEntry, type ServerToDashboardMessage,
+} from '@onsembl/protocol';
 import type { Logger } from 'pino';
 import type { ClusterHint, Coordination, Fence, UnfinishedCommand } from '../../ports/coordination.js';
 import type { CommandPatch, CommandRecord, Store } from '../../ports/store.js';
@@ -16,6 +18,15 @@ export interface ClusterSchedulerOptions extends SchedulerOptions {
 }
 
 const noop = (): void => undefined;
+
+/** What an emergency stop reached, by command id. */
+export interface StopReached {
+  cancelled: string[];
+  interrupted: string[];
+}
+
+/** The answer to an emergency stop, made of what it reached; committed in the stop's transaction. */
+export type StopAnswer = (reached: StopReached) => ServerToDashboardMessage;
 
 /** A stored unfinished command as the scheduler holds it in memory. */
 function recordOf(c: UnfinishedCommand): CommandRecord {
@@ -160,16 +171,24 @@ export class ClusterScheduler extends Scheduler implements OwnershipListener {
     );
   }
 
-  /** Every queue in the cluster is emptied and every command sent or running is interrupted, whichever node holds it. */
-  override async emergencyStop(): Promise<{ cancelled: string[]; interrupted: string[] }> {
+  /**
+   * Every queue in the cluster is emptied and every command sent or running is interrupted,
+   * whichever node holds it. The cancelled statuses and the answer are committed in the stop's own
+   * transaction, which every command insert serializes with: a request acknowledged before the
+   * answer was stored before the stop and is cancelled by it; one stored later comes after it.
+   */
+  override async emergencyStop(answer?: StopAnswer): Promise<StopReached> {
     this.stops++;
-    const cancelled = await this.coordination.cancelQueued('all', this.cancelPatch('cancelled by emergency stop'));
-    for (const command of cancelled) this.events.broadcastUnowned(toDashboard('command:status', statusPayload(command)));
-    const interrupted = await this.coordination.requestInterrupt('all', 'emergency');
-    for (const agentId of new Set(cancelled.map((c) => c.agentId))) this.hint({ kind: 'queue', agentId });
-    if (interrupted.length > 0) this.hint({ kind: 'interrupt' });
+    let reached: StopReached = { cancelled: [], interrupted: [] };
+    const outcome = await this.events.commitStop(this.cancelPatch('cancelled by emergency stop'), (stopped) => {
+      reached = { cancelled: stopped.cancelled.map((c) => c.id), interrupted: stopped.interrupted.map((c) => c.id) };
+      const statuses = stopped.cancelled.map((command) => toDashboard('command:status', statusPayload(command)));
+      return answer ? [...statuses, answer(reached)] : statuses;
+    });
+    for (const agentId of new Set(outcome.cancelled.map((c) => c.agentId))) this.hint({ kind: 'queue', agentId });
+    if (outcome.interrupted.length > 0) this.hint({ kind: 'interrupt' });
     await this.refresh(this.cluster.owned());
-    return { cancelled: cancelled.map((c) => c.id), interrupted: interrupted.map((c) => c.id) };
+    return reached;
   }
 
   /** A hint from another node. */

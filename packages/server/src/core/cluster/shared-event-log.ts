@@ -1,6 +1,6 @@
 import type { Position, ServerToDashboardMessage } from '@onsembl/protocol';
 import type { Logger } from 'pino';
-import type { Coordination, FencedEvent } from '../../ports/coordination.js';
+import type { Coordination, FencedEvent, StopOutcome } from '../../ports/coordination.js';
 import type { CommandPatch, CommandRecord, EventReference, Store } from '../../ports/store.js';
 import { BatchWriter } from '../batch-writer.js';
 import type { OutputMeta } from '../broadcaster.js';
@@ -51,12 +51,12 @@ export class SharedEventLog implements History {
 
   constructor(
     private readonly store: Store,
-    coordination: Coordination,
+    private readonly coordination: Coordination,
     start: number,
     /** Flushes what references point at (output, trace), so a reader finds every record an event refers to. */
     flushReferenced: () => Promise<void>,
     /** Each committed event, serialised with its position (the broadcaster publishes it). */
-    onCommitted: (event: FeedEvent) => void,
+    private readonly onCommitted: (event: FeedEvent) => void,
     deliver: (event: FeedEvent) => void,
     feedOptions: EventFeedOptions,
     logger: Logger,
@@ -133,6 +133,26 @@ export class SharedEventLog implements History {
   appendTrace(ref: EventReference, eventText: string, fence: FencedEvent['fence']): Promise<number | undefined> {
     const text = traceEventBody(ref, eventText);
     return this.enqueue({ createdAt: Date.now(), text: '', trace: ref, fence }, 'trace:event', text, undefined);
+  }
+
+  /**
+   * An emergency stop with the messages `announce` makes of what it reached, committed in the
+   * stop's own transaction (Coordination.emergencyStop): every request stored after it is numbered
+   * after them. Rejects when the store failed (nothing was stopped then, nobody was told).
+   */
+  async commitStop(patch: CommandPatch, announce: (outcome: StopOutcome) => ServerToDashboardMessage[]): Promise<StopOutcome> {
+    let messages: ServerToDashboardMessage[] = [];
+    const { offsets, ...outcome } = await this.coordination.emergencyStop(patch, (reached) => {
+      messages = announce(reached);
+      return messages.map((m) => ({ createdAt: Date.now(), text: JSON.stringify(m) }));
+    });
+    messages.forEach((m, i) => {
+      const offset = offsets[i] as number;
+      const event: FeedEvent = { offset, type: m.type, text: withPosition(JSON.stringify(m), { epoch: this.store.epoch, offset }), output: undefined };
+      this.onCommitted(event);
+      this.feed.push(event);
+    });
+    return outcome;
   }
 
   private enqueue(event: FencedEvent, type: string, text: string, output: OutputMeta | undefined, once = false): Promise<number | undefined> {
