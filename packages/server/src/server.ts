@@ -31,6 +31,7 @@ import type { Bus } from './ports/bus.js';
 import type { Store } from './ports/store.js';
 import type { Logger } from 'pino';
 import { Endpoints } from './transport/endpoints.js';
+import { afterTurnFlush, turnIsFull } from './transport/turn.js';
 import { createListener } from './tls.js';
 import { timeStoreWrites } from './core/timed-store.js';
 import { ServerMetrics } from './http/metrics.js';
@@ -116,7 +117,7 @@ export async function startServer(input: ServerOptions): Promise<OnsemblServer> 
   const clusterOptions = resolveClusterOptions(input.cluster);
   const cluster = coordination === undefined
     ? undefined
-    : await startClusterCore(store, coordination, bus, schedulerOptions, clusterOptions, logger, metrics);
+    : await startClusterCore(store, coordination, bus, schedulerOptions, clusterOptions, logger, metrics, { full: turnIsFull, after: afterTurnFlush });
   if (cluster && rawStore.positions !== 'store') throw new Error('several nodes need a store that numbers events itself (PostgreSQL)');
   const core = cluster ?? (await startLocalCore(store, bus, schedulerOptions, logger, metrics));
   const { eventLog, broadcaster, registry, scheduler } = core;

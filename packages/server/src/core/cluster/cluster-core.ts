@@ -12,9 +12,9 @@ import { ClusterBroadcaster } from './cluster-broadcaster.js';
 import { ClusterRegistry } from './cluster-registry.js';
 import { ClusterScheduler } from './cluster-scheduler.js';
 import { ClusterView } from './cluster-view.js';
-import type { FeedEvent } from './event-feed.js';
 import { Membership } from './membership.js';
 import { SharedEventLog } from './shared-event-log.js';
+import { unpaced, type DeliveryPace, type FeedEvent } from './event-feed.js';
 
 /** Timings of a node among several (docs/scale-out.md); tests shorten them. */
 export interface ClusterOptions {
@@ -67,6 +67,7 @@ export interface ClusterCore {
 export async function startClusterCore(
   store: Store, coordination: Coordination, bus: Bus, schedulerOptions: SchedulerOptions, options: ResolvedClusterOptions, logger: Logger,
   counters: ServerCounters = noCounters,
+  pace: DeliveryPace = unpaced,
 ): Promise<ClusterCore> {
   const log = logger.child({ nodeId: options.nodeId });
   // Acknowledged to agents once their events are committed too (see OutputPipeline).
@@ -94,7 +95,7 @@ export async function startClusterCore(
       for (const listener of deliveredListeners) listener(event);
       broadcaster.deliver(event);
     },
-    { gapWaitMs: options.gapWaitMs, checkEveryMs: options.positionCheckMs },
+    { gapWaitMs: options.gapWaitMs, checkEveryMs: options.positionCheckMs, pace },
     log,
   );
   const broadcaster: ClusterBroadcaster = new ClusterBroadcaster(bus, eventLog, (agentId): Fence | undefined => registry.fenceOf(agentId) ?? scheduler.heldFence(agentId), log, counters);

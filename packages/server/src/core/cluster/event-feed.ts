@@ -10,11 +10,29 @@ export interface FeedEvent {
   output: OutputMeta | undefined;
 }
 
+/**
+ * How much one event-loop turn may hand to dashboards (the transport's turn budget): a committed
+ * batch, a burst from the bus or a gap read from the store is handed on over several turns, so a
+ * dashboard that keeps up is never handed more in one turn than its burst allowance (past it, its
+ * oldest output would be dropped though it was reading).
+ */
+export interface DeliveryPace {
+  /** Whether this turn has been handed enough. */
+  full(): boolean;
+  /** Runs `callback` once this turn's writes are flushed. */
+  after(callback: () => void): void;
+}
+
+/** No pacing (tests of ordering alone). */
+export const unpaced: DeliveryPace = { full: () => false, after: (callback) => setImmediate(callback) };
+
 export interface EventFeedOptions {
   /** How long an event that arrived ahead of a missing one waits for it before the store is asked. */
   gapWaitMs: number;
   /** How often the node compares what it delivered with the store's newest offset (a lost last message). */
   checkEveryMs: number;
+  /** Default: unpaced. */
+  pace?: DeliveryPace;
 }
 
 /** Events read from the store per call while filling a gap. */
@@ -30,7 +48,13 @@ const MAX_HELD = 5_000;
  * nothing came after, and anything missed while the bus was down. Redis holds no truth.
  */
 export class EventFeed {
+  /** The newest offset taken in order (held, read or pushed): what gap detection goes by. */
+  private accepted: number;
+  /** The newest offset handed to dashboards; `ready` holds what is accepted and not yet handed. */
   private delivered: number;
+  private ready: FeedEvent[] = [];
+  private pumping = false;
+  private readonly pace: DeliveryPace;
   private readonly held = new Map<number, FeedEvent>();
   private gapTimer: NodeJS.Timeout | undefined;
   private readonly checkTimer: NodeJS.Timeout;
@@ -46,7 +70,9 @@ export class EventFeed {
     private readonly options: EventFeedOptions,
     private readonly logger: Logger,
   ) {
+    this.accepted = start;
     this.delivered = start;
+    this.pace = options.pace ?? unpaced;
     this.checkTimer = setInterval(() => void this.check(), options.checkEveryMs);
     this.checkTimer.unref();
   }
@@ -57,8 +83,8 @@ export class EventFeed {
   }
 
   push(event: FeedEvent): void {
-    if (this.stopped || event.offset <= this.delivered) return;
-    if (event.offset === this.delivered + 1) {
+    if (this.stopped || event.offset <= this.accepted) return;
+    if (event.offset === this.accepted + 1) {
       this.emit(event);
       this.drainHeld();
       return;
@@ -74,7 +100,7 @@ export class EventFeed {
   async catchUp(offset: number): Promise<void> {
     if (this.delivered >= offset) return;
     const reached = new Promise<void>((resolve) => this.waiters.add({ offset, resolve }));
-    await this.fill();
+    if (this.accepted < offset) await this.fill();
     await reached;
   }
 
@@ -86,7 +112,32 @@ export class EventFeed {
     this.waiters.clear();
   }
 
+  /** Takes the next event in order; it is handed to dashboards as the turn budget allows. */
   private emit(event: FeedEvent): void {
+    this.accepted = event.offset;
+    this.ready.push(event);
+    this.pump();
+  }
+
+  /** `afterFlush`: called once a turn's writes were flushed, it hands at least one event (progress). */
+  private pump(afterFlush = false): void {
+    if (this.pumping) return;
+    let handed = 0;
+    while (handed < this.ready.length && ((afterFlush && handed === 0) || !this.pace.full())) {
+      this.hand(this.ready[handed] as FeedEvent);
+      handed++;
+    }
+    this.ready = handed === this.ready.length ? [] : this.ready.slice(handed);
+    if (this.ready.length > 0 && !this.pumping && !this.stopped) {
+      this.pumping = true;
+      this.pace.after(() => {
+        this.pumping = false;
+        this.pump(true);
+      });
+    }
+  }
+
+  private hand(event: FeedEvent): void {
     this.delivered = event.offset;
     try {
       this.deliver(event);
@@ -102,11 +153,11 @@ export class EventFeed {
   }
 
   private drainHeld(): void {
-    for (let next = this.held.get(this.delivered + 1); next; next = this.held.get(this.delivered + 1)) {
+    for (let next = this.held.get(this.accepted + 1); next; next = this.held.get(this.accepted + 1)) {
       this.held.delete(next.offset);
       this.emit(next);
     }
-    for (const offset of this.held.keys()) if (offset <= this.delivered) this.held.delete(offset);
+    for (const offset of this.held.keys()) if (offset <= this.accepted) this.held.delete(offset);
     if (this.held.size === 0) {
       clearTimeout(this.gapTimer);
       this.gapTimer = undefined;
@@ -116,7 +167,7 @@ export class EventFeed {
   private async check(): Promise<void> {
     if (this.filling || this.stopped) return;
     try {
-      if ((await this.top()) > this.delivered) await this.fill();
+      if ((await this.top()) > this.accepted) await this.fill();
     } catch {
       // The store is down (Health says so); the next check tries again.
     }
@@ -127,16 +178,18 @@ export class EventFeed {
     this.filling ??= (async () => {
       try {
         for (;;) {
-          const events = await this.read(this.delivered, FILL_BATCH);
+          const events = await this.read(this.accepted, FILL_BATCH);
           for (const event of events) {
-            if (event.offset <= this.delivered) continue;
-            if (event.offset !== this.delivered + 1) {
+            if (event.offset <= this.accepted) continue;
+            if (event.offset !== this.accepted + 1) {
               // Retention purged what was missing: say so, and go on from what exists.
-              this.logger.warn({ from: this.delivered + 1, to: event.offset - 1 }, 'events missing from the store (purged)');
+              this.logger.warn({ from: this.accepted + 1, to: event.offset - 1 }, 'events missing from the store (purged)');
             }
             this.emit(event);
           }
           this.drainHeld();
+          // A long gap is read no faster than it is handed on: memory stays one read's worth.
+          if (this.ready.length >= FILL_BATCH) await new Promise<void>((resolve) => this.waiters.add({ offset: this.accepted, resolve }));
           if (events.length < FILL_BATCH || this.stopped) break;
         }
       } catch (err) {
