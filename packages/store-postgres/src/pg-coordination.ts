@@ -7,7 +7,7 @@ import {
   type UnfinishedCommand,
 } from '@onsembl/server';
 import { readApproval, readWaitingApprovals, writeApproval } from './pg-approvals.js';
-import { eventColumns, UNNEST_EVENTS } from './pg-history.js';
+import { eventColumns, numberAndInsertEvents, UNNEST_EVENTS } from './pg-history.js';
 import { COMMAND_COLUMNS, INSERT_COMMAND, insertCommandValues, LOCK_AGAINST_STOP } from './rows.js';
 import { CommitOutcomeUnknown, inTransaction } from './transaction.js';
 
@@ -319,15 +319,8 @@ export class PgCoordination implements Coordination {
       const events = announce({ cancelled, interrupted });
       let offsets: number[] = [];
       if (events.length > 0) {
-        const { rows } = await client.query<{ top: number }>('UPDATE event_counter SET top = top + $1 WHERE id = 1 RETURNING top', [events.length]);
-        const first = (rows[0] as { top: number }).top - events.length + 1;
+        const first = await numberAndInsertEvents(client, events);
         offsets = events.map((_e, i) => first + i);
-        await client.query(
-          `INSERT INTO events (event_offset, created_at, text, command_id, agent_id, sequence, "timestamp", trace)
-           SELECT $1::bigint + u.ord - 1, u.created_at, u.text, u.command_id, u.agent_id, u.sequence, u.ts, u.trace
-           FROM ${UNNEST_EVENTS} AS u(created_at, text, command_id, agent_id, sequence, ts, trace, ord)`,
-          [first, ...eventColumns(events)],
-        );
       }
       await this.beforeEventCommit?.();
       return { cancelled, interrupted, offsets };

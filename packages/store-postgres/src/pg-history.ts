@@ -17,27 +17,34 @@ export function eventColumns(events: ReadonlyArray<NewEvent>): unknown[] {
 
 export const UNNEST_EVENTS = 'unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::boolean[]) WITH ORDINALITY';
 
+/**
+ * Numbers a non-empty batch and stores it, inside the caller's transaction; returns its first
+ * offset. The counter row is moved first and stays locked until commit, so a transaction that took
+ * offsets 5-7 commits before the one that takes 8 can even start numbering. No reader can see 8
+ * while 5-7 may still appear (what a sequence or bigserial allows), and a rolled-back batch gives
+ * its offsets back.
+ */
+export async function numberAndInsertEvents(client: pg.PoolClient, events: readonly NewEvent[]): Promise<number> {
+  const { rows } = await client.query<{ top: number }>('UPDATE event_counter SET top = top + $1 WHERE id = 1 RETURNING top', [events.length]);
+  const first = (rows[0] as { top: number }).top - events.length + 1;
+  await client.query(
+    `INSERT INTO events (event_offset, created_at, text, command_id, agent_id, sequence, "timestamp", trace)
+     SELECT $1::bigint + u.ord - 1, u.created_at, u.text, u.command_id, u.agent_id, u.sequence, u.ts, u.trace
+     FROM ${UNNEST_EVENTS} AS u(created_at, text, command_id, agent_id, sequence, ts, trace, ord)`,
+    [first, ...eventColumns(events)],
+  );
+  return first;
+}
+
 /** The event log, audit log and retention of the PostgreSQL store. */
 export class PgHistory {
   constructor(private readonly pool: pg.Pool, private readonly beforeEventCommit: (() => Promise<void>) | undefined) {}
 
-  /**
-   * Numbers a batch in the transaction that stores it: the counter row is moved first and stays
-   * locked until commit, so a transaction that took offsets 5-7 commits before the one that takes 8
-   * can even start numbering. No reader can see 8 while 5-7 may still appear (what a sequence or
-   * bigserial allows), and a rolled-back batch gives its offsets back.
-   */
+  /** Numbers a batch in the transaction that stores it (numberAndInsertEvents). */
   async insertEvents(events: readonly NewEvent[]): Promise<number> {
     if (events.length === 0) return (await this.eventBounds()).last + 1;
     return inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<{ top: number }>('UPDATE event_counter SET top = top + $1 WHERE id = 1 RETURNING top', [events.length]);
-      const first = (rows[0] as { top: number }).top - events.length + 1;
-      await client.query(
-        `INSERT INTO events (event_offset, created_at, text, command_id, agent_id, sequence, "timestamp", trace)
-         SELECT $1::bigint + u.ord - 1, u.created_at, u.text, u.command_id, u.agent_id, u.sequence, u.ts, u.trace
-         FROM ${UNNEST_EVENTS} AS u(created_at, text, command_id, agent_id, sequence, ts, trace, ord)`,
-        [first, ...eventColumns(events)],
-      );
+      const first = await numberAndInsertEvents(client, events);
       await this.beforeEventCommit?.();
       return first;
     });
