@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
 import { Dependency, type Health } from './health.js';
+import { proxyMethods } from './method-proxy.js';
 
 /** A store or bus call that failed; `cause` is the driver's own error. */
 export class DependencyError extends Error {
@@ -17,20 +18,7 @@ export class DependencyError extends Error {
  * write others wait on, refuse a request, answer 503) and nothing else has to guess what failed.
  */
 export function watchStore<T extends object = Store>(store: T, health: Health): T {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      let fn = wrapped.get(property);
-      if (!fn) {
-        const call = String(property);
-        fn = (...args: unknown[]) => observe(health, Dependency.store, call, () => (value as (...a: unknown[]) => unknown).apply(target, args));
-        wrapped.set(property, fn);
-      }
-      return fn;
-    },
-  });
+  return proxyMethods(store, (call, method) => (...args: unknown[]) => observe(health, Dependency.store, call, () => method(...args)));
 }
 
 function observe(health: Health, dependency: Dependency, call: string, run: () => unknown): unknown {
