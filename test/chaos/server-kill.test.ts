@@ -6,9 +6,9 @@ import { tempDir } from '../support/temp-dir.js';
 import { TEST_SECRET } from '../support/test-server.js';
 import { TestSocket } from '../support/test-socket.js';
 import { expectedOutput, printerCommand } from './printer.js';
+import { isFinal } from '../support/ai-runs.js';
 
 const tokens = new TokenService(TEST_SECRET);
-const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 
 async function dashboard(wsUrl: string) {
   const socket = await TestSocket.open(`${wsUrl}/ws/dashboard?token=${await tokens.issue('dashboard', 'ops')}`);
@@ -47,11 +47,11 @@ describe('chaos: the server is SIGKILLed with queued and running commands', () =
     expect((ack.payload.position as { epoch: string }).epoch).not.toBe(seen.epoch);
     await using after = await dashboard(second.wsUrl);
     const allIds = [runningId, ...queuedIds];
-    for (const id of allIds) await after.waitFor('command:status', (p) => p.commandId === id && FINAL.includes(p.status as string), 90_000);
+    for (const id of allIds) await after.waitFor('command:status', (p) => p.commandId === id && isFinal(p.status), 90_000);
 
     // Exactly one final state per command, as every dashboard saw it and as the store has it.
     for (const id of allIds) {
-      const finals = after.messages.filter((m) => m.type === 'command:status' && m.payload.commandId === id && FINAL.includes(m.payload.status as string));
+      const finals = after.messages.filter((m) => m.type === 'command:status' && m.payload.commandId === id && isFinal(m.payload.status));
       expect(finals, id).toHaveLength(1);
     }
     const token = await tokens.issue('dashboard', 'ops');

@@ -8,6 +8,7 @@ import type { ServerProcess } from '../support/server-process.js';
 import { TEST_SECRET } from '../support/test-server.js';
 import { openDashboard, type TestSocket } from '../support/test-socket.js';
 import { waitUntil } from '../support/wait-until.js';
+import { isFinal } from '../support/ai-runs.js';
 
 /**
  * Approvals across real node processes on one PostgreSQL database and one Redis: a question asked
@@ -18,7 +19,6 @@ import { waitUntil } from '../support/wait-until.js';
 const tokens = new TokenService(TEST_SECRET);
 const withEngines = await clusterEnginesAvailable();
 const FAKE_CLAUDE = fileURLToPath(new URL('../fixtures/ai-cli/fake-claude.js', import.meta.url));
-const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 type Payload = Record<string, unknown>;
 
 const online = (dashboard: TestSocket, agentId: string) =>
@@ -220,7 +220,7 @@ describe.skipIf(!withEngines)('several nodes: approvals', () => {
 
     onC.send('approval:response', { approvalId, decision: 'allow', requestId: 'f-1' });
     expect((await onC.waitFor('approval:decided', (p) => p.approvalId === approvalId)).payload).toMatchObject({ decision: 'allow', decidedBy: 'frank', requestId: 'f-1' });
-    const final = await onC.waitFor('command:status', (p) => p.commandId === commandId && FINAL.includes(p.status as string), 60_000);
+    const final = await onC.waitFor('command:status', (p) => p.commandId === commandId && isFinal(p.status), 60_000);
     expect(final.payload).toMatchObject({ status: 'completed' });
     const trace = onC.messages.filter((m) => m.type === 'trace:event' && m.payload.commandId === commandId).map((m) => m.payload.event as { kind: string });
     expect(trace.find((e) => e.kind === 'tool_result')).toMatchObject({ ok: true, output: 'ran: touch approved.txt' });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { spawnAgent } from '../support/agent-process.js';
+import { finishedRun, requestCommand } from '../support/ai-runs.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { openDashboard, type TestSocket } from '../support/test-socket.js';
@@ -12,8 +13,6 @@ import { openDashboard, type TestSocket } from '../support/test-socket.js';
  * (test/fixtures/ai-cli, replaying streams the real CLIs printed), real dashboards.
  */
 const fake = (type: string) => fileURLToPath(new URL(`../fixtures/ai-cli/fake-${type}.js`, import.meta.url));
-const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
-const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 
 interface Run { cli: string; argv: string[]; pid: number; children: number[] }
 
@@ -33,21 +32,7 @@ async function aiAgent(server: TestServer, dashboard: TestSocket, type: string, 
   return agent;
 }
 
-async function prompt(dashboard: TestSocket, agentId: string, command: string, requestId: string, extra: Record<string, unknown> = {}) {
-  dashboard.send('command:request', { agentId, command, priority: 'normal', requestId, ...extra });
-  const queued = await dashboard.waitFor('command:status', (p) => p.requestId === requestId && p.status === 'queued');
-  return queued.payload.commandId as string;
-}
 
-async function finished(dashboard: TestSocket, commandId: string) {
-  const final = await dashboard.waitFor('command:status', (p) => p.commandId === commandId && FINAL.includes(p.status as string));
-  const mine = dashboard.messages.filter((m) => (m.payload as { commandId?: string }).commandId === commandId);
-  return {
-    status: final.payload,
-    text: plain(mine.filter((m) => m.type === 'terminal:output').map((m) => m.payload.data as string).join('')),
-    trace: mine.filter((m) => m.type === 'trace:event'),
-  };
-}
 
 describe('AI agent types: a real agent process with a stand-in CLI, through a real server', () => {
   it('claude: dashboards get the rendered run and its trace; the verdict, session and usage are on the status and in REST; the next prompt resumes', async () => {
@@ -63,37 +48,37 @@ describe('AI agent types: a real agent process with a stand-in CLI, through a re
     const online = await dashboard.waitFor('agent:status', (p) => (p.agent as { id: string }).id === 'claude-1' && (p.agent as { status: string }).status === 'online');
     expect(online.payload.agent).toMatchObject({ type: 'claude', cwd: dir.path, model: 'claude-sonnet-5-5' });
 
-    const first = await prompt(dashboard, 'claude-1', 'list the files', 'r-1');
-    const one = await finished(dashboard, first);
+    const first = await requestCommand(dashboard, 'claude-1', 'list the files', 'r-1');
+    const one = await finishedRun(dashboard, first);
     expect(one.status).toMatchObject({ status: 'completed', exitCode: 0, stopReason: 'completed', sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(one.status.usage).toMatchObject({ inputTokens: 32, outputTokens: 75, cacheReadTokens: 18100, costUsd: 0.0026240000000000005, costSource: 'reported' });
     expect(one.text).toContain('▸ Bash ls\r\n  ⎿ README.md\r\n    hello.txt\r\n');
     expect(one.text).toMatch(/✔ completed · 2 turns · 18,207 tokens .*\$0\.0026/);
-    const kinds = one.trace.map((m) => (m.payload.event as { kind: string }).kind).filter((k) => k !== 'usage');
+    const kinds = one.traceMessages.map((m) => (m.payload.event as { kind: string }).kind).filter((k) => k !== 'usage');
     expect(kinds).toEqual(['session', 'thinking', 'message', 'tool_call', 'tool_result', 'message', 'result']);
-    expect(one.trace.map((m) => m.payload.sequence)).toEqual(one.trace.map((_m, i) => i + 1));
-    for (const m of one.trace) expect(m.position).toMatchObject({ epoch: expect.any(String), offset: expect.any(Number) });
+    expect(one.traceMessages.map((m) => m.payload.sequence)).toEqual(one.traceMessages.map((_m, i) => i + 1));
+    for (const m of one.traceMessages) expect(m.position).toMatchObject({ epoch: expect.any(String), offset: expect.any(Number) });
     // The other dashboard saw the same trace.
     await watcher.waitFor('command:status', (p) => p.commandId === first && p.status === 'completed');
-    expect(watcher.messages.filter((m) => m.type === 'trace:event' && m.payload.commandId === first)).toHaveLength(one.trace.length);
+    expect(watcher.messages.filter((m) => m.type === 'trace:event' && m.payload.commandId === first)).toHaveLength(one.traceMessages.length);
 
     // Stored: the trace over REST, in order.
     const res = await fetch(`${server.httpUrl}/api/commands/${first}/trace`, { headers: { Authorization: `Bearer ${dashboardToken}` } });
     const stored = (await res.json()) as { events: Array<{ sequence: number; event: { kind: string } }> };
-    expect(stored.events.map((e) => e.event.kind)).toEqual(one.trace.map((m) => (m.payload.event as { kind: string }).kind));
+    expect(stored.events.map((e) => e.event.kind)).toEqual(one.traceMessages.map((m) => (m.payload.event as { kind: string }).kind));
 
     // The next prompt continues the session: the CLI is run with --resume and says resumed.
-    const second = await prompt(dashboard, 'claude-1', 'and now?', 'r-2');
-    const two = await finished(dashboard, second);
+    const second = await requestCommand(dashboard, 'claude-1', 'and now?', 'r-2');
+    const two = await finishedRun(dashboard, second);
     expect(two.status).toMatchObject({ status: 'completed', sessionId: one.status.sessionId });
-    expect(two.trace[0]?.payload.event).toMatchObject({ kind: 'session', sessionId: one.status.sessionId, resumed: true });
+    expect(two.traceMessages[0]?.payload.event).toMatchObject({ kind: 'session', sessionId: one.status.sessionId, resumed: true });
     const runs = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Run);
     expect(runs[0]?.argv).not.toContain('--resume');
     expect(runs[1]?.argv.slice(runs[1].argv.indexOf('--resume'), runs[1].argv.indexOf('--resume') + 2)).toEqual(['--resume', one.status.sessionId]);
 
     // A new session on request.
-    const third = await prompt(dashboard, 'claude-1', 'start over', 'r-3', { newSession: true });
-    const three = await finished(dashboard, third);
+    const third = await requestCommand(dashboard, 'claude-1', 'start over', 'r-3', { newSession: true });
+    const three = await finishedRun(dashboard, third);
     expect(three.status.sessionId).not.toBe(one.status.sessionId);
   });
 
@@ -101,8 +86,8 @@ describe('AI agent types: a real agent process with a stand-in CLI, through a re
     await using server = await startTestServer();
     await using dashboard = await openDashboard(server.wsUrl, await server.dashboardToken());
     await using _agent = await aiAgent(server, dashboard, 'claude', 'claude-b');
-    const id = await prompt(dashboard, 'claude-b', 'long job @loop=100 @slow=20', 'r-b', { maxTokens: 30_000 });
-    const run = await finished(dashboard, id);
+    const id = await requestCommand(dashboard, 'claude-b', 'long job @loop=100 @slow=20', 'r-b', { maxTokens: 30_000 });
+    const run = await finishedRun(dashboard, id);
     expect(run.status).toMatchObject({ status: 'failed', stopReason: 'budget_tokens', message: expect.stringContaining('over the budget of 30,000') });
     expect(run.text).toContain('✘ token budget reached');
   });
@@ -115,12 +100,12 @@ describe('AI agent types: a real agent process with a stand-in CLI, through a re
     await using server = await startTestServer();
     await using dashboard = await openDashboard(server.wsUrl, await server.dashboardToken());
     await using _agent = await aiAgent(server, dashboard, type, `${type}-i`);
-    const id = await prompt(dashboard, `${type}-i`, 'work @hang @child', 'r-i');
+    const id = await requestCommand(dashboard, `${type}-i`, 'work @hang @child', 'r-i');
     await dashboard.waitFor('trace:event', (p) => p.commandId === id && (p.event as { kind: string }).kind === 'session');
     await expect.poll(() => existsSync(log)).toBe(true);
     const run = JSON.parse(readFileSync(log, 'utf8').trim()) as Run;
     dashboard.send('command:interrupt', { commandId: id, requestId: 'i-1' });
-    const done = await finished(dashboard, id);
+    const done = await finishedRun(dashboard, id);
     expect(done.status).toMatchObject({ status: 'cancelled', stopReason: 'interrupted' });
     for (const pid of [run.pid, ...run.children]) expect(isRunning(pid), `pid ${pid}`).toBe(false);
     expect(done.text).toContain('✘ interrupted');
@@ -134,7 +119,7 @@ describe('AI agent types: a real agent process with a stand-in CLI, through a re
     await using server = await startTestServer();
     await using dashboard = await openDashboard(server.wsUrl, await server.dashboardToken());
     await using _agent = await aiAgent(server, dashboard, type, `${type}-f`);
-    const run = await finished(dashboard, await prompt(dashboard, `${type}-f`, `hi ${directive}`, 'r-f'));
+    const run = await finishedRun(dashboard, await requestCommand(dashboard, `${type}-f`, `hi ${directive}`, 'r-f'));
     expect(run.status).toMatchObject({ status: 'failed', stopReason, message: expect.any(String) });
   });
 

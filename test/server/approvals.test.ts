@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Position } from '@onsembl/protocol';
 import { describe, expect, it } from 'vitest';
 import { spawnAgent } from '../support/agent-process.js';
+import { finishedRun, requestCommand } from '../support/ai-runs.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { openDashboard, TestSocket } from '../support/test-socket.js';
 
@@ -11,8 +12,6 @@ import { openDashboard, TestSocket } from '../support/test-socket.js';
  * it was told), and ws dashboards.
  */
 const FAKE_CLAUDE = fileURLToPath(new URL('../fixtures/ai-cli/fake-claude.js', import.meta.url));
-const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
-const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
 
 async function claudeAgent(server: TestServer, dashboard: TestSocket, name: string) {
   const agent = spawnAgent(server.wsUrl, await server.agentToken(name), ['--type', 'claude', '--cli', FAKE_CLAUDE]);
@@ -20,21 +19,7 @@ async function claudeAgent(server: TestServer, dashboard: TestSocket, name: stri
   return agent;
 }
 
-async function prompt(dashboard: TestSocket, agentId: string, command: string, requestId: string) {
-  dashboard.send('command:request', { agentId, command, priority: 'normal', requestId });
-  const queued = await dashboard.waitFor('command:status', (p) => p.requestId === requestId && p.status === 'queued');
-  return queued.payload.commandId as string;
-}
 
-async function finished(dashboard: TestSocket, commandId: string) {
-  const final = await dashboard.waitFor('command:status', (p) => p.commandId === commandId && FINAL.includes(p.status as string));
-  const mine = dashboard.messages.filter((m) => (m.payload as { commandId?: string }).commandId === commandId);
-  return {
-    status: final.payload,
-    text: plain(mine.filter((m) => m.type === 'terminal:output').map((m) => m.payload.data as string).join('')),
-    trace: mine.filter((m) => m.type === 'trace:event').map((m) => m.payload.event as Record<string, unknown> & { kind: string }),
-  };
-}
 
 async function audit(server: TestServer, token: string, action: string) {
   const res = await fetch(`${server.httpUrl}/api/audit?action=${action}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -49,7 +34,7 @@ describe('approvals: an AI CLI asks, every dashboard sees it, the first answer w
     await using first = await openDashboard(server.wsUrl, alice);
     await using second = await openDashboard(server.wsUrl, bob);
     await using _agent = await claudeAgent(server, first, 'claude-1');
-    const commandId = await prompt(first, 'claude-1', 'create a file @ask', 'r-1');
+    const commandId = await requestCommand(first, 'claude-1', 'create a file @ask', 'r-1');
 
     const asked = await first.waitFor('approval:request', (p) => p.commandId === commandId);
     const question = asked.payload;
@@ -74,7 +59,7 @@ describe('approvals: an AI CLI asks, every dashboard sees it, the first answer w
     expect(late.payload).toMatchObject({ code: 'APPROVAL_DECIDED', recoverable: true, details: { decision: 'allow', decidedBy: 'alice', reason: 'answered' } });
     expect(late.payload.message).toContain('allowed by alice');
 
-    const run = await finished(first, commandId);
+    const run = await finishedRun(first, commandId);
     expect(run.status).toMatchObject({ status: 'completed', stopReason: 'completed' });
     const kinds = run.trace.map((e) => e.kind).filter((k) => k !== 'usage');
     expect(kinds).toEqual(['session', 'thinking', 'message', 'tool_call', 'approval_request', 'approval_decision', 'tool_result', 'message', 'result']);
@@ -98,10 +83,10 @@ describe('approvals: an AI CLI asks, every dashboard sees it, the first answer w
     const token = await server.dashboardToken('carol');
     await using dashboard = await openDashboard(server.wsUrl, token);
     await using _agent = await claudeAgent(server, dashboard, 'claude-1');
-    const commandId = await prompt(dashboard, 'claude-1', 'create a file @ask', 'r-1');
+    const commandId = await requestCommand(dashboard, 'claude-1', 'create a file @ask', 'r-1');
     const asked = await dashboard.waitFor('approval:request', (p) => p.commandId === commandId);
     dashboard.send('approval:response', { approvalId: asked.payload.approvalId, decision: 'deny', message: 'use the tmp folder' });
-    const run = await finished(dashboard, commandId);
+    const run = await finishedRun(dashboard, commandId);
     expect(run.status).toMatchObject({ status: 'completed' });
     expect(run.trace.find((e) => e.kind === 'tool_result')).toMatchObject({ ok: false, output: 'Denied by carol in Onsembl: use the tmp folder' });
     expect(run.text).toContain('✘ denied by carol: use the tmp folder');
@@ -114,12 +99,12 @@ describe('approvals: an AI CLI asks, every dashboard sees it, the first answer w
     const token = await server.dashboardToken();
     await using dashboard = await openDashboard(server.wsUrl, token);
     await using _agent = await claudeAgent(server, dashboard, 'claude-1');
-    const commandId = await prompt(dashboard, 'claude-1', 'create a file @ask', 'r-1');
+    const commandId = await requestCommand(dashboard, 'claude-1', 'create a file @ask', 'r-1');
     const asked = await dashboard.waitFor('approval:request', (p) => p.commandId === commandId);
     const decided = await dashboard.waitFor('approval:decided', (p) => p.approvalId === asked.payload.approvalId);
     expect(decided.payload).toMatchObject({ decision: 'deny', reason: 'timeout', decidedBy: 'onsembl' });
     expect(decided.payload.decidedAt as number).toBeGreaterThanOrEqual(asked.payload.deadlineAt as number);
-    const run = await finished(dashboard, commandId);
+    const run = await finishedRun(dashboard, commandId);
     expect(run.trace.find((e) => e.kind === 'tool_result')).toMatchObject({ ok: false, output: expect.stringContaining('before its deadline') });
     expect(run.text).toContain('✘ denied: nobody answered before the deadline');
     await expect.poll(() => audit(server, token, 'approval.denied')).toEqual([expect.objectContaining({ actor: 'onsembl', role: 'server', detail: expect.objectContaining({ reason: 'timeout' }) })]);
@@ -135,7 +120,7 @@ describe('approvals: an AI CLI asks, every dashboard sees it, the first answer w
     await using away = await TestSocket.open(`${server.wsUrl}/ws/dashboard`);
     away.send('dashboard:connect', { token, clientInfo: { name: 'away' } });
     await away.waitFor('agent:list');
-    const commandId = await prompt(dashboard, 'claude-1', 'create a file @ask', 'r-1');
+    const commandId = await requestCommand(dashboard, 'claude-1', 'create a file @ask', 'r-1');
     const asked = await away.waitFor('approval:request', (p) => p.commandId === commandId);
     const resumeAt = asked.position as Position;
     await away[Symbol.asyncDispose]();
@@ -146,7 +131,7 @@ describe('approvals: an AI CLI asks, every dashboard sees it, the first answer w
     expect(shown.payload).toEqual(asked.payload);
 
     late.send('approval:response', { approvalId: asked.payload.approvalId, decision: 'allow' });
-    await finished(dashboard, commandId);
+    await finishedRun(dashboard, commandId);
 
     // The one that went away resumes from where it was and is told how it was decided.
     await using back = await TestSocket.open(`${server.wsUrl}/ws/dashboard`);
@@ -162,12 +147,12 @@ describe('approvals: an AI CLI asks, every dashboard sees it, the first answer w
     const token = await server.dashboardToken();
     await using dashboard = await openDashboard(server.wsUrl, token);
     await using _agent = await claudeAgent(server, dashboard, 'claude-1');
-    const commandId = await prompt(dashboard, 'claude-1', 'create a file @ask', 'r-1');
+    const commandId = await requestCommand(dashboard, 'claude-1', 'create a file @ask', 'r-1');
     const asked = await dashboard.waitFor('approval:request', (p) => p.commandId === commandId);
     dashboard.send('command:interrupt', { commandId });
     const decided = await dashboard.waitFor('approval:decided', (p) => p.approvalId === asked.payload.approvalId);
     expect(decided.payload).toMatchObject({ decision: 'deny', reason: 'command_ended', decidedBy: 'onsembl' });
-    expect((await finished(dashboard, commandId)).status).toMatchObject({ status: 'cancelled' });
+    expect((await finishedRun(dashboard, commandId)).status).toMatchObject({ status: 'cancelled' });
 
     dashboard.send('approval:response', { approvalId: 'ap-nobody', decision: 'allow', requestId: 'u-1' });
     expect((await dashboard.waitFor('error', (p) => p.requestId === 'u-1')).payload).toMatchObject({ code: 'APPROVAL_NOT_FOUND', details: { approvalId: 'ap-nobody' } });

@@ -5,6 +5,7 @@ import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { openDashboard, type TestSocket } from '../../support/test-socket.js';
 import { startCliSandbox, type CliSandbox, type CliSandboxOptions } from './cli-sandbox.js';
 import type { AiCli } from './installed-clis.js';
+import { isFinal } from '../../support/ai-runs.js';
 
 type Message = TestSocket['messages'][number];
 
@@ -47,7 +48,6 @@ export interface AiStack extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const FINAL = new Set(['completed', 'failed', 'cancelled', 'timeout']);
 
 export async function startAiStack(cli: AiCli, options: StackOptions = {}): Promise<AiStack> {
   const box = await startCliSandbox(cli, options.sandbox);
@@ -113,7 +113,7 @@ export async function startAiStack(cli: AiCli, options: StackOptions = {}): Prom
     return queued.payload.commandId as string;
   };
   const settle = async (commandId: string, socket = dashboard): Promise<PromptRun> => {
-    const final = await socket.waitFor('command:status', (p) => p.commandId === commandId && FINAL.has(p.status as string), 60_000);
+    const final = await socket.waitFor('command:status', (p) => p.commandId === commandId && isFinal(p.status), 60_000);
     const messages = socket.messages.filter((m) => (m.payload as { commandId?: string }).commandId === commandId);
     return { commandId, final, messages };
   };
