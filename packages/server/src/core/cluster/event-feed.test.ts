@@ -74,4 +74,24 @@ describe('EventFeed pacing', () => {
     for (const count of perTurn(handed)) expect(count).toBeLessThanOrEqual(Math.ceil(TURN_BUDGET_BYTES / CHUNK_BYTES));
     feed.stop();
   });
+
+  it('an event pushed while another is being handed on goes out after it, once', async () => {
+    const handed: number[] = [];
+    const feed: EventFeed = new EventFeed(
+      0,
+      () => Promise.resolve([]),
+      () => Promise.resolve(0),
+      (e) => {
+        handed.push(e.offset);
+        // What a listener's synchronous work could cause: the next event arrives mid-delivery.
+        if (e.offset < 5) feed.push(event(e.offset + 1));
+      },
+      { gapWaitMs: 10, checkEveryMs: 60_000, pace: turnPace },
+      quiet,
+    );
+    feed.push(event(1));
+    await feed.catchUp(5);
+    expect(handed).toEqual([1, 2, 3, 4, 5]);
+    feed.stop();
+  });
 });

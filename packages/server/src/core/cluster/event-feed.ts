@@ -37,6 +37,8 @@ export interface EventFeedOptions {
 
 /** Events read from the store per call while filling a gap. */
 const FILL_BATCH = 500;
+/** Handed events kept at the head of the ready list before it is compacted. */
+const COMPACT_AFTER = 1_024;
 /** Events held ahead of a gap; past this they are dropped and read back from the store instead. */
 const MAX_HELD = 5_000;
 
@@ -53,6 +55,8 @@ export class EventFeed {
   /** The newest offset handed to dashboards; `ready` holds what is accepted and not yet handed. */
   private delivered: number;
   private ready: FeedEvent[] = [];
+  /** The next of `ready` to hand on (those before it were handed). */
+  private readyHead = 0;
   private pumping = false;
   private readonly pace: DeliveryPace;
   private readonly held = new Map<number, FeedEvent>();
@@ -123,12 +127,21 @@ export class EventFeed {
   private pump(afterFlush = false): void {
     if (this.pumping) return;
     let handed = 0;
-    while (handed < this.ready.length && ((afterFlush && handed === 0) || !this.pace.full())) {
-      this.hand(this.ready[handed] as FeedEvent);
+    // The head moves before each hand-over, so an event pushed while one is handed goes out after it, once.
+    while (this.readyHead < this.ready.length && ((afterFlush && handed === 0) || !this.pace.full())) {
+      const event = this.ready[this.readyHead++] as FeedEvent;
       handed++;
+      this.hand(event);
     }
-    this.ready = handed === this.ready.length ? [] : this.ready.slice(handed);
-    if (this.ready.length > 0 && !this.pumping && !this.stopped) {
+    if (this.readyHead === this.ready.length) {
+      this.ready = [];
+      this.readyHead = 0;
+    } else if (!this.stopped) {
+      // Under a stream that never lets it empty, drop what was handed now and then (memory stays bounded).
+      if (this.readyHead >= COMPACT_AFTER) {
+        this.ready = this.ready.slice(this.readyHead);
+        this.readyHead = 0;
+      }
       this.pumping = true;
       this.pace.after(() => {
         this.pumping = false;
@@ -189,7 +202,7 @@ export class EventFeed {
           }
           this.drainHeld();
           // A long gap is read no faster than it is handed on: memory stays one read's worth.
-          if (this.ready.length >= FILL_BATCH) await new Promise<void>((resolve) => this.waiters.add({ offset: this.accepted, resolve }));
+          if (this.ready.length - this.readyHead >= FILL_BATCH) await new Promise<void>((resolve) => this.waiters.add({ offset: this.accepted, resolve }));
           if (events.length < FILL_BATCH || this.stopped) break;
         }
       } catch (err) {
